@@ -1,0 +1,1 @@
+"""uep: entry points, settings and infrastructure of the User Entry Process engine."""

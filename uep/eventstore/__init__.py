@@ -1,0 +1,1 @@
+"""The PostgreSQL event store: append-only, hash-chained, gapless global positions."""

@@ -1,0 +1,34 @@
+"""One wiring point for configuration: environment variables with the ``UEP_`` prefix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TASK_QUEUE = "uep"
+
+
+class Settings(BaseSettings):
+    """Settings shared by the worker, the projector, the CLI and the dev stack."""
+
+    model_config = SettingsConfigDict(env_prefix="UEP_", extra="ignore")
+
+    state_dir: Path = Field(default=Path(".uep"), description="Where embedded data lives.")
+    database_url: str | None = Field(
+        default=None, description="PostgreSQL URL; unset means the embedded server under state_dir."
+    )
+    temporal_address: str = Field(default="localhost:7233", description="Temporal frontend.")
+    namespace: str = Field(default="default", description="Temporal namespace.")
+    task_queue: str = Field(default=TASK_QUEUE, description="Task queue of the worker.")
+    ui_port: int = Field(default=8233, description="Temporal Web UI port of the dev server.")
+    calendar_region: str = Field(
+        default="england-and-wales", description="Working-Day calendar region."
+    )
+    log_format: str = Field(default="auto", description="auto | json | console")
+
+
+def get_settings() -> Settings:
+    """Read settings from the environment."""
+    return Settings()
