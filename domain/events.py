@@ -1,0 +1,371 @@
+"""Domain events of a User Entry Process case: facts, named in the past tense.
+
+Every event carries ``effective_on``: the date the fact took effect in the real world (the DCC
+confirmed receipt on 3 Dec, entered on 5 Dec). Deadlines count from effective dates; when the
+fact was recorded is event-store metadata. Each class has a ``schema_version``; a change to an
+event's shape bumps it and adds an upcaster, never edits history.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from domain.assurance import AssuranceStatus, RulesVersion
+from domain.credit import CreditSupportItem
+from domain.roles import PartyProfile, UserRole
+
+Requirement = Literal["user_id", "uept", "security", "privacy", "credit"]
+"""The five requirements of SEC H1.10 (a)-(e)."""
+
+DccStep = Literal["report_receipt", "report_review", "certificate"]
+"""The DCC's UEPT completion steps: 2 WD receipt, 5 WD review, 2 WD certificate (guidance 5.3)."""
+
+DisputeSubject = Literal["uept", "security", "privacy", "credit"]
+"""What a Party may dispute under H1.13 (H14, G8, I2, J3.15)."""
+
+Recipient = Literal["party", "dcc", "ofgem", "sec_panel"]
+"""Who SECAS notifies when the UEP completes (H1.11, H1.12)."""
+
+EntryCriterion = Literal[
+    "accession_confirmed",
+    "user_roles_identified",
+    "test_artefacts_approved",
+    "test_environment_evidenced",
+    "resource_evidenced",
+    "security_requirements_met",
+]
+"""UEPT entry criteria (guidance s.5.4); all are needed before testing starts."""
+
+ENTRY_CRITERIA: tuple[EntryCriterion, ...] = (
+    "accession_confirmed",
+    "user_roles_identified",
+    "test_artefacts_approved",
+    "test_environment_evidenced",
+    "resource_evidenced",
+    "security_requirements_met",
+)
+
+
+class DomainEvent(BaseModel):
+    """Base of every event: frozen, strict about unknown fields, with an effective date."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    schema_version: ClassVar[int] = 1
+
+    effective_on: date
+
+    @classmethod
+    def event_type(cls) -> str:
+        """The name the event is stored under."""
+        return cls.__name__
+
+
+class CaseStarted(DomainEvent):
+    """SECAS was notified that the Party starts the UEP for a User Role (H1.9)."""
+
+    type: Literal["CaseStarted"] = "CaseStarted"
+    case_id: str
+    party: PartyProfile
+    role: UserRole
+    rules_version: RulesVersion
+    calendar_region: str
+    mandate_due_on: date | None = None
+    mandate_source: str = ""
+    mandate_derogated: bool = False
+
+
+class UserIdProposed(DomainEvent):
+    """The Party proposed an EUI-64 User ID for the role to the DCC (H1.4)."""
+
+    type: Literal["UserIdProposed"] = "UserIdProposed"
+    user_id: str
+
+
+class UserIdAccepted(DomainEvent):
+    """The DCC accepted the proposed User ID (H1.10(a))."""
+
+    type: Literal["UserIdAccepted"] = "UserIdAccepted"
+    user_id: str
+
+
+class UserIdRejected(DomainEvent):
+    """The DCC rejected the proposed User ID; the claim on it is released."""
+
+    type: Literal["UserIdRejected"] = "UserIdRejected"
+    user_id: str
+    reason: str
+
+
+class SreptCompleted(DomainEvent):
+    """SMKI and Repository Entry Process Tests completed (SEC L7; Small Supplier checklist)."""
+
+    type: Literal["SreptCompleted"] = "SreptCompleted"
+
+
+class UeptNoticeGiven(DomainEvent):
+    """The Party gave notice of the date it wants to start UEPT (60 WD, guidance s.5.2)."""
+
+    type: Literal["UeptNoticeGiven"] = "UeptNoticeGiven"
+    planned_start_on: date
+    earliest_start_on: date
+
+
+class UeptEntryCriteriaConfirmed(DomainEvent):
+    """One or more UEPT entry criteria were confirmed (guidance s.5.4)."""
+
+    type: Literal["UeptEntryCriteriaConfirmed"] = "UeptEntryCriteriaConfirmed"
+    criteria: list[EntryCriterion]
+
+
+class UeptStarted(DomainEvent):
+    """User Entry Process Tests started (or restarted after further testing was required)."""
+
+    type: Literal["UeptStarted"] = "UeptStarted"
+    cycle: int
+
+
+class TestCompletionReportSubmitted(DomainEvent):
+    """The Party submitted its Test Completion Report; the DCC must confirm receipt in 2 WD."""
+
+    __test__ = False  # not a pytest test class, despite the name
+    type: Literal["TestCompletionReportSubmitted"] = "TestCompletionReportSubmitted"
+    cycle: int
+    receipt_due_on: date
+
+
+class TestCompletionReportReceiptConfirmed(DomainEvent):
+    """The DCC confirmed receipt of the report; it must review it within 5 WD."""
+
+    __test__ = False
+    type: Literal["TestCompletionReportReceiptConfirmed"] = "TestCompletionReportReceiptConfirmed"
+    cycle: int
+    review_due_on: date
+
+
+class UeptReviewConcluded(DomainEvent):
+    """The DCC reviewed the report: UEPT concluded, or further testing is required."""
+
+    type: Literal["UeptReviewConcluded"] = "UeptReviewConcluded"
+    cycle: int
+    outcome: Literal["concluded", "further_testing_required"]
+    notes: str = ""
+
+
+class QualityGateMeetingHeld(DomainEvent):
+    """The exit quality gate review meeting was held; if successful the certificate is due."""
+
+    type: Literal["QualityGateMeetingHeld"] = "QualityGateMeetingHeld"
+    cycle: int
+    successful: bool
+    certificate_due_on: date | None = None
+    notes: str = ""
+
+
+class TestCompletionCertificateIssued(DomainEvent):
+    """The DCC issued the Test Completion Certificate: UEPT is complete (H1.10(b))."""
+
+    __test__ = False
+    type: Literal["TestCompletionCertificateIssued"] = "TestCompletionCertificateIssued"
+    cycle: int
+    certificate_ref: str
+
+
+class DccDeadlineMissed(DomainEvent):
+    """A DCC completion step passed its working-day deadline; the case keeps waiting."""
+
+    type: Literal["DccDeadlineMissed"] = "DccDeadlineMissed"
+    step: DccStep
+    cycle: int
+    due_on: date
+
+
+class AssessmentBooked(DomainEvent):
+    """A security or privacy assessment was booked with the User CIO (12 weeks' notice)."""
+
+    type: Literal["AssessmentBooked"] = "AssessmentBooked"
+    area: Literal["security", "privacy"]
+    kind: Literal["pre_assessment", "full", "follow_up"]
+    assessment_on: date
+
+
+class AssessmentCompleted(DomainEvent):
+    """The User CIO completed a booked assessment; the Panel's status is awaited."""
+
+    type: Literal["AssessmentCompleted"] = "AssessmentCompleted"
+    area: Literal["security", "privacy"]
+    kind: Literal["pre_assessment", "full", "follow_up"]
+
+
+class AssuranceStatusSet(DomainEvent):
+    """The SEC Panel set the security (G8.34) or privacy (I2.30) assurance status."""
+
+    type: Literal["AssuranceStatusSet"] = "AssuranceStatusSet"
+    area: Literal["security", "privacy"]
+    status: AssuranceStatus
+    allows_completion: bool
+    conditions: str = ""
+
+
+class CreditCoverRequirementNotified(DomainEvent):
+    """The DCC notified the Credit Cover Requirement and the threshold it is compared with."""
+
+    type: Literal["CreditCoverRequirementNotified"] = "CreditCoverRequirementNotified"
+    requirement: Decimal
+    threshold: Decimal
+    regulatory_year: int
+    threshold_source: str
+    support_required: bool
+
+
+class CreditSupportNotRequired(DomainEvent):
+    """The requirement is not over the Credit Cover Threshold: no Credit Support is needed."""
+
+    type: Literal["CreditSupportNotRequired"] = "CreditSupportNotRequired"
+    requirement: Decimal
+    threshold: Decimal
+
+
+class CreditSupportLodged(DomainEvent):
+    """The Party lodged Credit Support with the DCC (J3)."""
+
+    type: Literal["CreditSupportLodged"] = "CreditSupportLodged"
+    items: list[CreditSupportItem]
+
+
+class CreditSupportAssessed(DomainEvent):
+    """The DCC assessed the lodged Credit Support against the requirement."""
+
+    type: Literal["CreditSupportAssessed"] = "CreditSupportAssessed"
+    accepted: bool
+    accepted_total: Decimal
+    required: Decimal
+    reasons: list[str] = Field(default_factory=list)
+
+
+class EvidenceVerified(DomainEvent):
+    """SECAS received and verified the evidence for one requirement (H1.11)."""
+
+    type: Literal["EvidenceVerified"] = "EvidenceVerified"
+    requirement: Requirement
+    reference: str = ""
+
+
+class UserEntryProcessCompleted(DomainEvent):
+    """All requirements are met and verified: the Party is a User in this role (H1.11)."""
+
+    type: Literal["UserEntryProcessCompleted"] = "UserEntryProcessCompleted"
+    user_id: str
+
+
+class CompletionNotified(DomainEvent):
+    """SECAS notified a recipient of the completion (H1.11; Panel information paper H1.12)."""
+
+    type: Literal["CompletionNotified"] = "CompletionNotified"
+    recipient: Recipient
+
+
+class DisputeRaised(DomainEvent):
+    """The Party raised a dispute under H1.13; the disputed step is paused."""
+
+    type: Literal["DisputeRaised"] = "DisputeRaised"
+    dispute_id: str
+    subject: DisputeSubject
+    reason: str
+
+
+class PanelDeterminationMade(DomainEvent):
+    """The SEC Panel determined a dispute."""
+
+    type: Literal["PanelDeterminationMade"] = "PanelDeterminationMade"
+    dispute_id: str
+    upheld: bool
+    summary: str = ""
+
+
+class DisputeReferredToOfgem(DomainEvent):
+    """The Party referred the Panel's determination to Ofgem; the step is paused again."""
+
+    type: Literal["DisputeReferredToOfgem"] = "DisputeReferredToOfgem"
+    dispute_id: str
+
+
+class OfgemDeterminationMade(DomainEvent):
+    """Ofgem made its final determination of the dispute."""
+
+    type: Literal["OfgemDeterminationMade"] = "OfgemDeterminationMade"
+    dispute_id: str
+    upheld: bool
+    summary: str = ""
+
+
+class CaseWithdrawn(DomainEvent):
+    """The Party withdrew from the UEP for this role; its User ID claim is released."""
+
+    type: Literal["CaseWithdrawn"] = "CaseWithdrawn"
+    reason: str
+
+
+class CalendarCorrected(DomainEvent):
+    """The Working-Day calendar changed; open DCC deadlines were recomputed."""
+
+    type: Literal["CalendarCorrected"] = "CalendarCorrected"
+    added_holidays: list[date] = Field(default_factory=list)
+    removed_holidays: list[date] = Field(default_factory=list)
+    recomputed: dict[str, date] = Field(default_factory=dict)
+
+
+Event = Annotated[
+    CaseStarted
+    | UserIdProposed
+    | UserIdAccepted
+    | UserIdRejected
+    | SreptCompleted
+    | UeptNoticeGiven
+    | UeptEntryCriteriaConfirmed
+    | UeptStarted
+    | TestCompletionReportSubmitted
+    | TestCompletionReportReceiptConfirmed
+    | UeptReviewConcluded
+    | QualityGateMeetingHeld
+    | TestCompletionCertificateIssued
+    | DccDeadlineMissed
+    | AssessmentBooked
+    | AssessmentCompleted
+    | AssuranceStatusSet
+    | CreditCoverRequirementNotified
+    | CreditSupportNotRequired
+    | CreditSupportLodged
+    | CreditSupportAssessed
+    | EvidenceVerified
+    | UserEntryProcessCompleted
+    | CompletionNotified
+    | DisputeRaised
+    | PanelDeterminationMade
+    | DisputeReferredToOfgem
+    | OfgemDeterminationMade
+    | CaseWithdrawn
+    | CalendarCorrected,
+    Field(discriminator="type"),
+]
+"""Any domain event, discriminated by its ``type``."""
+
+_EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def event_from_data(event_type: str, data: dict[str, Any]) -> Event:
+    """Rebuild a typed event from its stored type name and JSON data."""
+    return _EVENT_ADAPTER.validate_python({**data, "type": event_type})
+
+
+def event_to_data(event: DomainEvent) -> dict[str, Any]:
+    """The JSON-ready data an event is stored with."""
+    return event.model_dump(mode="json")
+
+
+def event_types() -> list[str]:
+    """Names of every event type, in declaration order."""
+    return [cls.__name__ for cls in DomainEvent.__subclasses__()]
