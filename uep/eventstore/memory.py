@@ -1,0 +1,166 @@
+"""An in-memory event store with the same rules as the PostgreSQL one, for fast tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from uep.eventstore.claims import apply_claims_in_memory
+from uep.eventstore.hashing import event_hash, verify_events
+from uep.eventstore.models import (
+    AppendResult,
+    ChainReport,
+    EventStoreError,
+    ExpectedVersionError,
+    NewEvent,
+    RecordedEvent,
+    UserIdClaimChange,
+)
+
+
+def utc_now() -> datetime:
+    """Wall-clock time in UTC, at the microsecond precision PostgreSQL keeps."""
+    return datetime.now(UTC)
+
+
+def find_duplicate(
+    stream_id: str,
+    events: Sequence[NewEvent],
+    stored: Sequence[RecordedEvent | None],
+) -> AppendResult | None:
+    """Decide what a re-append means, given the stored event (or None) for each new event id.
+
+    All ids stored, in this stream, at consecutive versions: a retry, return the original
+    result. None stored: a fresh append. Anything in between is a caller bug, refused loudly.
+    """
+    found = [e for e in stored if e is not None]
+    if not found:
+        return None
+    if len(found) != len(events):
+        raise EventStoreError(
+            f"append to {stream_id!r}: {len(found)} of {len(events)} event ids are already "
+            "stored; a retry must resend exactly the same events"
+        )
+    versions = [e.version for e in found]
+    if any(e.stream_id != stream_id for e in found) or versions != list(
+        range(versions[0], versions[0] + len(found))
+    ):
+        raise EventStoreError(
+            f"append to {stream_id!r}: the event ids are already stored elsewhere "
+            "(another stream or other versions)"
+        )
+    return AppendResult(
+        stream_id=stream_id,
+        first_version=versions[0],
+        last_version=versions[-1],
+        positions=[e.position for e in found],
+        duplicate=True,
+    )
+
+
+class InMemoryEventStore:
+    """EventStorePort kept in lists and dicts; one lock makes each append atomic."""
+
+    def __init__(self, clock: Callable[[], datetime] = utc_now) -> None:
+        self._clock = clock
+        self._log: list[RecordedEvent] = []
+        self._streams: dict[str, list[RecordedEvent]] = {}
+        self._by_id: dict[str, RecordedEvent] = {}
+        self._claims: dict[str, set[tuple[str, str]]] = {}
+        self._lock = asyncio.Lock()
+
+    async def append(
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: int,
+        claims: Sequence[UserIdClaimChange] = (),
+    ) -> AppendResult:
+        """Append after ``expected_version`` (0 for a new stream); idempotent by event id."""
+        if not events:
+            raise ValueError("append needs at least one event")
+        async with self._lock:
+            stored = [self._by_id.get(str(e.event_id)) for e in events]
+            duplicate = find_duplicate(stream_id, events, stored)
+            if duplicate is not None:
+                return duplicate
+            stream = self._streams.get(stream_id, [])
+            if len(stream) != expected_version:
+                raise ExpectedVersionError(stream_id, expected_version, len(stream))
+            # Check every claim before writing anything: an append is all or nothing.
+            new_claims = apply_claims_in_memory(self._claims, claims)
+            recorded_at = self._clock()
+            prev = stream[-1].hash if stream else None
+            written: list[RecordedEvent] = []
+            for offset, event in enumerate(events):
+                version = expected_version + offset + 1
+                digest = event_hash(
+                    stream_id=stream_id,
+                    version=version,
+                    event_id=event.event_id,
+                    type=event.type,
+                    schema_version=event.schema_version,
+                    data=event.data,
+                    metadata=event.metadata,
+                    recorded_at=recorded_at,
+                    prev_hash=prev,
+                )
+                written.append(
+                    RecordedEvent(
+                        position=len(self._log) + offset + 1,
+                        stream_id=stream_id,
+                        version=version,
+                        event_id=event.event_id,
+                        type=event.type,
+                        schema_version=event.schema_version,
+                        data=event.data,
+                        metadata=event.metadata,
+                        recorded_at=recorded_at,
+                        prev_hash=prev,
+                        hash=digest,
+                    )
+                )
+                prev = digest
+            self._claims = new_claims
+            self._log.extend(written)
+            self._streams.setdefault(stream_id, []).extend(written)
+            self._by_id.update({str(e.event_id): e for e in written})
+            return AppendResult(
+                stream_id=stream_id,
+                first_version=written[0].version,
+                last_version=written[-1].version,
+                positions=[e.position for e in written],
+            )
+
+    async def stream_version(self, stream_id: str) -> int:
+        """Current version of a stream (0 when it has no events)."""
+        return len(self._streams.get(stream_id, []))
+
+    async def read_stream(
+        self,
+        stream_id: str,
+        from_version: int = 1,
+        to_version: int | None = None,
+        as_of: datetime | None = None,
+    ) -> list[RecordedEvent]:
+        """Events of one stream, optionally up to a version or a recorded time."""
+        return [
+            e
+            for e in self._streams.get(stream_id, [])
+            if e.version >= from_version
+            and (to_version is None or e.version <= to_version)
+            and (as_of is None or e.recorded_at <= as_of)
+        ]
+
+    async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]:
+        """The global log after a position, in position order, at most ``limit`` events."""
+        return self._log[after_position : after_position + limit]
+
+    async def verify_chain(self, stream_id: str) -> ChainReport:
+        """Recompute a stream's hash chain."""
+        return verify_events(stream_id, self._streams.get(stream_id, []))
+
+    async def user_id_holders(self, user_id: str) -> list[tuple[str, str]]:
+        """Current ``(party_id, role)`` holders of a User ID."""
+        return sorted(self._claims.get(user_id, set()))
