@@ -1,0 +1,330 @@
+"""Commands: what people and systems ask a case to do, one model per message.
+
+Every command is a payload a person can type as JSON in the Temporal Web UI. Unknown fields are
+refused (``extra="forbid"``) so a typo is an error, not a silent no-op. ``effective_on`` is the
+date the fact took effect (default: today); ``message_id`` makes a repeated message harmless;
+``actor`` says who sent it, for the timeline.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from domain.assurance import AssuranceStatus, RulesVersion
+from domain.credit import CreditSupportItem
+from domain.events import DisputeSubject, EntryCriterion, Requirement
+from domain.roles import PartyProfile, UserRole
+from domain.userid import parse_user_id
+
+Area = Literal["security", "privacy"]
+
+
+class Command(BaseModel):
+    """Fields every message may carry."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    effective_on: date | None = Field(
+        default=None, description="Date the fact took effect (YYYY-MM-DD); default today."
+    )
+    message_id: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Sender's id for this message; a repeat with the same id changes nothing.",
+    )
+    actor: str | None = Field(
+        default=None, max_length=200, description="Who sent it (person or system)."
+    )
+
+
+class StartCase(BaseModel):
+    """Workflow input: start the UEP for one Party and one User Role (H1.9)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    party: PartyProfile
+    role: UserRole
+    rules_version: RulesVersion | None = Field(
+        default=None, description="Rules the case runs under; default: those in force today."
+    )
+    calendar_region: str = Field(default="england-and-wales")
+    started_on: date | None = Field(default=None, description="Date SECAS was notified.")
+    actor: str | None = None
+
+
+class _UserIdCommand(Command):
+    user_id: str = Field(description="EUI-64 User ID, e.g. 90-B3-D5-1F-30-01-00-00")
+
+    @field_validator("user_id")
+    @classmethod
+    def _normalise(cls, value: str) -> str:
+        return parse_user_id(value)
+
+
+class ProposeUserId(_UserIdCommand):
+    """The Party proposes a User ID for this role to the DCC."""
+
+
+class AcceptUserId(_UserIdCommand):
+    """The DCC accepts the proposed User ID."""
+
+
+class RejectUserId(_UserIdCommand):
+    """The DCC rejects the proposed User ID."""
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class RecordSreptCompleted(Command):
+    """SMKI and Repository Entry Process Tests were completed (L7)."""
+
+
+class GiveUeptNotice(Command):
+    """The Party gives notice of the date it wants to start UEPT (60 WD)."""
+
+    planned_start_on: date
+
+
+class ConfirmEntryCriteria(Command):
+    """One or more UEPT entry criteria are met."""
+
+    criteria: list[EntryCriterion] = Field(min_length=1)
+
+
+class StartUept(Command):
+    """UEPT starts (all entry criteria met and the notice period has run)."""
+
+
+class SubmitTestCompletionReport(Command):
+    """The Party submits its Test Completion Report."""
+
+
+class ConfirmReportReceipt(Command):
+    """The DCC confirms receipt of the Test Completion Report."""
+
+
+class ConcludeUeptReview(Command):
+    """The DCC reviewed the report: concluded, or further testing required."""
+
+    outcome: Literal["concluded", "further_testing_required"]
+    notes: str = Field(default="", max_length=4000)
+
+
+class RecordQualityGateMeeting(Command):
+    """The exit quality gate review meeting was held."""
+
+    successful: bool
+    notes: str = Field(default="", max_length=4000)
+
+
+class IssueTestCompletionCertificate(Command):
+    """The DCC issues the Test Completion Certificate."""
+
+    certificate_ref: str = Field(min_length=1, max_length=200)
+
+
+class BookAssessment(Command):
+    """Book an assessment with the User CIO (12 weeks' notice)."""
+
+    area: ClassVar[Area]
+    kind: Literal["pre_assessment", "full", "follow_up"] = "full"
+    assessment_on: date
+
+
+class CompleteAssessment(Command):
+    """The User CIO completed the booked assessment."""
+
+    area: ClassVar[Area]
+
+
+class SetAssuranceStatus(Command):
+    """The SEC Panel sets the assurance status."""
+
+    area: ClassVar[Area]
+    status: AssuranceStatus
+    conditions: str = Field(default="", max_length=4000)
+
+
+class BookSecurityAssessment(BookAssessment):
+    """Book the (pre-, full or follow-up) User Security Assessment (G8; 12 weeks' notice)."""
+
+    area: ClassVar[Area] = "security"
+
+
+class CompleteSecurityAssessment(CompleteAssessment):
+    """The User CIO completed the booked security assessment."""
+
+    area: ClassVar[Area] = "security"
+
+
+class SetSecurityStatus(SetAssuranceStatus):
+    """The SEC Panel sets the security assurance status (G8.34)."""
+
+    area: ClassVar[Area] = "security"
+
+
+class BookPrivacyAssessment(BookAssessment):
+    """Book the Full Privacy Assessment (Other User only; I2; 12 weeks' notice)."""
+
+    area: ClassVar[Area] = "privacy"
+
+
+class CompletePrivacyAssessment(CompleteAssessment):
+    """The Independent Privacy Auditor completed the booked privacy assessment."""
+
+    area: ClassVar[Area] = "privacy"
+
+
+class SetPrivacyStatus(SetAssuranceStatus):
+    """The SEC Panel sets the privacy assurance status (I2.30)."""
+
+    area: ClassVar[Area] = "privacy"
+
+
+class NotifyCreditCoverRequirement(Command):
+    """The DCC notifies the Credit Cover Requirement (J3.2), given or from its parts."""
+
+    requirement: Decimal | None = Field(default=None, ge=0)
+    value_at_risk: Decimal | None = Field(default=None, ge=0)
+    maximum_credit_value: Decimal | None = Field(default=None, ge=0)
+    unsecured_credit_factor: Decimal | None = Field(default=None, ge=0, le=1)
+    threshold: Decimal | None = Field(
+        default=None, ge=0, description="The DCC's notified threshold; default from CPI data."
+    )
+
+    @model_validator(mode="after")
+    def _requirement_or_parts(self) -> NotifyCreditCoverRequirement:
+        parts = (self.value_at_risk, self.maximum_credit_value, self.unsecured_credit_factor)
+        if self.requirement is None and any(p is None for p in parts):
+            raise ValueError(
+                "give either 'requirement', or all of 'value_at_risk', "
+                "'maximum_credit_value' and 'unsecured_credit_factor'"
+            )
+        return self
+
+
+class LodgeCreditSupport(Command):
+    """The Party lodges Credit Support (Bank Guarantee, Letter of Credit, Cash Deposit)."""
+
+    items: list[CreditSupportItem] = Field(min_length=1)
+
+
+class AssessCreditSupport(Command):
+    """The DCC assesses the lodged Credit Support on the effective date."""
+
+
+class VerifyEvidence(Command):
+    """SECAS verified the evidence for one requirement (H1.11)."""
+
+    requirement: Requirement
+    reference: str = Field(default="", max_length=200)
+
+
+class RaiseDispute(Command):
+    """The Party raises a dispute under H1.13."""
+
+    subject: DisputeSubject
+    reason: str = Field(min_length=1, max_length=4000)
+
+
+class RecordPanelDetermination(Command):
+    """The SEC Panel determined a dispute."""
+
+    dispute_id: str
+    upheld: bool
+    summary: str = Field(default="", max_length=4000)
+
+
+class ReferDisputeToOfgem(Command):
+    """The Party refers the Panel's determination to Ofgem."""
+
+    dispute_id: str
+
+
+class RecordOfgemDetermination(Command):
+    """Ofgem made its final determination."""
+
+    dispute_id: str
+    upheld: bool
+    summary: str = Field(default="", max_length=4000)
+
+
+class WithdrawCase(Command):
+    """The Party withdraws from the UEP for this role."""
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class CorrectCalendar(Command):
+    """Add or remove non-working days; open DCC deadlines are recomputed."""
+
+    add_holidays: list[date] = Field(default_factory=list)
+    remove_holidays: list[date] = Field(default_factory=list)
+
+
+class FlagMissedDeadlines(Command):
+    """Internal: the workflow's timer found DCC steps past their due date."""
+
+
+class RecordCompletionNotice(Command):
+    """Internal: SECAS's notice of completion went to one recipient."""
+
+    recipient: Literal["party", "dcc", "ofgem", "sec_panel"]
+
+
+class Message(BaseModel):
+    """Registry entry: a message's name, its command model, who sends it, and its area."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    name: str
+    model: type[Command]
+    sender: str
+    summary: str
+    area: str
+    signal: bool = False
+
+
+def _m(name: str, model: type[Command], sender: str, area: str, signal: bool = False) -> Message:
+    doc = (model.__doc__ or name).strip().splitlines()[0]
+    return Message(name=name, model=model, sender=sender, summary=doc, area=area, signal=signal)
+
+
+MESSAGES: dict[str, Message] = {
+    m.name: m
+    for m in [
+        _m("propose_user_id", ProposeUserId, "Party", "user_id"),
+        _m("accept_user_id", AcceptUserId, "DCC", "user_id", signal=True),
+        _m("reject_user_id", RejectUserId, "DCC", "user_id", signal=True),
+        _m("record_srept_completed", RecordSreptCompleted, "DCC", "srept", signal=True),
+        _m("give_uept_notice", GiveUeptNotice, "Party", "uept"),
+        _m("confirm_entry_criteria", ConfirmEntryCriteria, "DCC", "uept", signal=True),
+        _m("start_uept", StartUept, "DCC", "uept", signal=True),
+        _m("submit_test_completion_report", SubmitTestCompletionReport, "Party", "uept"),
+        _m("confirm_report_receipt", ConfirmReportReceipt, "DCC", "uept", signal=True),
+        _m("conclude_uept_review", ConcludeUeptReview, "DCC", "uept", signal=True),
+        _m("record_quality_gate_meeting", RecordQualityGateMeeting, "DCC", "uept", signal=True),
+        _m("issue_test_certificate", IssueTestCompletionCertificate, "DCC", "uept", signal=True),
+        _m("book_security_assessment", BookSecurityAssessment, "Party", "security"),
+        _m("complete_security_assessment", CompleteSecurityAssessment, "User CIO", "security", True),
+        _m("set_security_status", SetSecurityStatus, "SEC Panel", "security", signal=True),
+        _m("book_privacy_assessment", BookPrivacyAssessment, "Party", "privacy"),
+        _m("complete_privacy_assessment", CompletePrivacyAssessment, "User CIO", "privacy", True),
+        _m("set_privacy_status", SetPrivacyStatus, "SEC Panel", "privacy", signal=True),
+        _m("notify_credit_cover", NotifyCreditCoverRequirement, "DCC", "credit", signal=True),
+        _m("lodge_credit_support", LodgeCreditSupport, "Party", "credit"),
+        _m("assess_credit_support", AssessCreditSupport, "DCC", "credit", signal=True),
+        _m("verify_evidence", VerifyEvidence, "SECAS", "evidence", signal=True),
+        _m("raise_dispute", RaiseDispute, "Party", "dispute"),
+        _m("record_panel_determination", RecordPanelDetermination, "SEC Panel", "dispute", True),
+        _m("refer_dispute_to_ofgem", ReferDisputeToOfgem, "Party", "dispute"),
+        _m("record_ofgem_determination", RecordOfgemDetermination, "Ofgem", "dispute", True),
+        _m("withdraw", WithdrawCase, "Party", "case"),
+        _m("correct_calendar", CorrectCalendar, "SECAS", "case"),
+    ]
+}
+"""Every operator / system message, by its update (and, where ``signal``, signal) name."""

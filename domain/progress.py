@@ -1,0 +1,282 @@
+"""Where a case stands: its stage, what it waits for and from whom, deadlines and a forecast.
+
+Pure functions of the folded state (and, for working-day counts, a calendar snapshot). The
+workflow's ``state`` query, the search attributes and the read models all use these, so the
+stage an operator filters on in the Web UI is the stage the case board shows.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from domain import durations
+from domain.events import ENTRY_CRITERIA
+
+if TYPE_CHECKING:
+    from domain.calendar import WorkingDayCalendar
+    from domain.state import AssessmentState, CaseState
+
+Actor = Literal["Party", "DCC", "User CIO", "SEC Panel", "SECAS", "Ofgem"]
+
+
+class Stage(StrEnum):
+    """The earliest part of the process a case has not finished (search attribute UepStage)."""
+
+    USER_ID = "user_id"
+    UEPT_NOTICE = "uept_notice"
+    UEPT_TESTING = "uept_testing"
+    UEPT_COMPLETION = "uept_completion"
+    ASSURANCE = "assurance"
+    CREDIT = "credit"
+    EVIDENCE = "evidence"
+    NOTIFICATION = "notification"
+    COMPLETED = "completed"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        """Readable name of the stage."""
+        return _STAGE_LABELS[self]
+
+
+_STAGE_LABELS = {
+    Stage.USER_ID: "User ID",
+    Stage.UEPT_NOTICE: "UEPT notice and entry criteria",
+    Stage.UEPT_TESTING: "UEPT testing",
+    Stage.UEPT_COMPLETION: "UEPT completion (DCC steps)",
+    Stage.ASSURANCE: "Security / privacy assurance",
+    Stage.CREDIT: "Credit Support",
+    Stage.EVIDENCE: "SECAS evidence verification",
+    Stage.NOTIFICATION: "Completion notices",
+    Stage.COMPLETED: "Completed",
+    Stage.WITHDRAWN: "Withdrawn",
+}
+
+
+class OutstandingItem(BaseModel):
+    """One thing the case waits for, who must act, and by when if there is a deadline."""
+
+    model_config = ConfigDict(frozen=True)
+
+    requirement: str
+    who: Actor
+    what: str
+    due_on: date | None = None
+
+
+class Deadline(BaseModel):
+    """A dated milestone the case is heading for."""
+
+    model_config = ConfigDict(frozen=True)
+
+    what: str
+    who: Actor
+    due_on: date
+    kind: Literal["dcc_step", "uept_start", "assessment", "mandate"]
+
+
+def stage(state: CaseState) -> Stage:
+    """The case's stage: the first unfinished part, in the order of the process."""
+    if state.status == "withdrawn":
+        return Stage.WITHDRAWN
+    if state.status == "completed":
+        missing = {"party", "dcc", "ofgem", "sec_panel"} - set(state.notified)
+        return Stage.NOTIFICATION if missing else Stage.COMPLETED
+    if state.user_id.status != "accepted":
+        return Stage.USER_ID
+    phase = state.uept.phase
+    if phase in ("not_started", "notice_given"):
+        return Stage.UEPT_NOTICE
+    if phase == "testing":
+        return Stage.UEPT_TESTING
+    if phase != "certified":
+        return Stage.UEPT_COMPLETION
+    if not (state.requirement_met("security") and state.requirement_met("privacy")):
+        return Stage.ASSURANCE
+    if not state.requirement_met("credit"):
+        return Stage.CREDIT
+    return Stage.EVIDENCE
+
+
+def outstanding(state: CaseState) -> list[OutstandingItem]:
+    """Everything the case is waiting for, with who must act."""
+    if state.status == "withdrawn":
+        return []
+    if state.status == "completed":
+        return [
+            OutstandingItem(requirement="completion", who="SECAS", what=f"notify the {r}")
+            for r in ("party", "dcc", "ofgem", "sec_panel")
+            if r not in state.notified
+        ]
+    items: list[OutstandingItem] = []
+    items += _user_id_items(state)
+    items += _uept_items(state)
+    items += _assurance_items(state, "security", state.security)
+    if state.privacy.applicable:
+        items += _assurance_items(state, "privacy", state.privacy)
+    items += _credit_items(state)
+    for req in state.applicable_requirements():
+        if req not in state.verified and state.requirement_met(req):
+            items.append(OutstandingItem(requirement=req, who="SECAS", what=f"verify the {req} evidence (H1.11)"))
+    for d in state.disputes:
+        if d.pauses:
+            who: Actor = "SEC Panel" if d.phase == "with_panel" else "Ofgem"
+            items.append(
+                OutstandingItem(requirement=d.subject, who=who, what=f"determine dispute {d.dispute_id} ({d.subject})")
+            )
+    return items
+
+
+def waiting_for(state: CaseState) -> list[str]:
+    """Outstanding items as short sentences, for error messages."""
+    return [f"{i.who}: {i.what}" + (f" by {i.due_on.isoformat()}" if i.due_on else "") for i in outstanding(state)]
+
+
+def _user_id_items(state: CaseState) -> list[OutstandingItem]:
+    u = state.user_id
+    if u.status in ("not_started", "rejected"):
+        return [OutstandingItem(requirement="user_id", who="Party", what="propose a User ID to the DCC")]
+    if u.status == "proposed":
+        return [OutstandingItem(requirement="user_id", who="DCC", what=f"accept or reject User ID {u.proposed}")]
+    return []
+
+
+def _uept_items(state: CaseState) -> list[OutstandingItem]:
+    u = state.uept
+    out: list[OutstandingItem] = []
+
+    def add(who: Actor, what: str, due: date | None = None) -> None:
+        out.append(OutstandingItem(requirement="uept", who=who, what=what, due_on=due))
+
+    if u.phase in ("not_started", "notice_given"):
+        if u.phase == "not_started":
+            add("Party", f"give {durations.UEPT_NOTICE_WD} Working Days' notice of the UEPT start")
+        missing = [x for x in ENTRY_CRITERIA if x not in u.criteria]
+        if missing:
+            add("DCC", "confirm entry criteria: " + ", ".join(missing))
+        if u.phase == "notice_given" and not missing:
+            add("DCC", "start UEPT", u.earliest_start_on)
+    elif u.phase == "testing":
+        add("Party", "run the tests and submit the Test Completion Report")
+    elif u.phase == "review_concluded":
+        add("DCC", "hold the quality gate review meeting")
+    step = u.open_step()
+    if step is not None:
+        text = {
+            "report_receipt": "confirm receipt of the Test Completion Report",
+            "report_review": "review the report: concluded or further testing",
+            "certificate": "issue the Test Completion Certificate",
+        }[step.step]
+        add("DCC", text + (" (late)" if step.missed else ""), step.due_on)
+    return out
+
+
+def _assurance_items(state: CaseState, area: str, a: AssessmentState) -> list[OutstandingItem]:
+    def item(who: Actor, what: str, due: date | None = None) -> list[OutstandingItem]:
+        return [OutstandingItem(requirement=area, who=who, what=what, due_on=due)]
+
+    if a.phase == "not_started":
+        weeks = durations.ASSESSMENT_BOOKING_NOTICE_WEEKS
+        return item("Party", f"book the {area} assessment ({weeks} weeks' notice)")
+    if a.phase == "booked":
+        return item("User CIO", f"carry out the {area} assessment ({a.booked_kind})", a.booked_for)
+    if a.phase == "assessed":
+        return item("SEC Panel", f"set the {area} assurance status")
+    if not a.allows_completion:
+        return item("Party", f"book a follow-up {area} assessment (status {a.status})")
+    return []
+
+
+def _credit_items(state: CaseState) -> list[OutstandingItem]:
+    cr = state.credit
+    if cr.phase == "awaiting_requirement":
+        return [OutstandingItem(requirement="credit", who="DCC", what="notify the Credit Cover Requirement")]
+    if cr.phase == "required":
+        return [OutstandingItem(requirement="credit", who="Party", what=f"lodge Credit Support of GBP {cr.requirement}")]
+    if cr.phase == "lodged":
+        return [OutstandingItem(requirement="credit", who="DCC", what="assess the lodged Credit Support")]
+    return []
+
+
+def deadlines(state: CaseState) -> list[Deadline]:
+    """Dated milestones still ahead of the case, soonest first."""
+    out: list[Deadline] = []
+    if state.status != "open":
+        return out
+    step = state.uept.open_step()
+    if step is not None:
+        out.append(Deadline(what=f"DCC {step.step.replace('_', ' ')}", who="DCC", due_on=step.due_on, kind="dcc_step"))
+    if state.uept.phase == "notice_given" and state.uept.earliest_start_on:
+        out.append(Deadline(what="earliest UEPT start", who="DCC", due_on=state.uept.earliest_start_on, kind="uept_start"))
+    for area, a in (("security", state.security), ("privacy", state.privacy)):
+        if a.phase == "booked" and a.booked_for:
+            out.append(Deadline(what=f"{area} assessment", who="User CIO", due_on=a.booked_for, kind="assessment"))
+    if state.mandate_due_on and not state.mandate_derogated:
+        out.append(Deadline(what="DCC User mandate", who="Party", due_on=state.mandate_due_on, kind="mandate"))
+    return sorted(out, key=lambda d: d.due_on)
+
+
+def next_deadline(state: CaseState) -> date | None:
+    """The soonest deadline other than the mandate (search attribute UepNextDeadline)."""
+    ahead = [d for d in deadlines(state) if d.kind != "mandate"]
+    return ahead[0].due_on if ahead else None
+
+
+def forecast_completion(state: CaseState, today: date, calendar: WorkingDayCalendar) -> date | None:
+    """Earliest likely completion from the case's state and the indicative durations (seed 001).
+
+    Each unmet requirement is projected forward with the indicative durations of
+    :mod:`domain.durations`; the forecast is the latest of them plus SECAS verification.
+    """
+    if state.status == "completed":
+        return state.completed_on
+    if state.status == "withdrawn":
+        return None
+    ends = [_uept_end(state, today, calendar), _credit_end(state, today)]
+    ends.append(_assurance_end(state.security, today, durations.SECURITY_TYPICAL_WEEKS))
+    if state.privacy.applicable:
+        ends.append(_assurance_end(state.privacy, today, durations.PRIVACY_TYPICAL_MONTHS[1] * 4 + 4))
+    latest = max(e for e in ends)
+    return calendar.add_working_days(latest, durations.SECAS_VERIFICATION_WD)
+
+
+def _uept_end(state: CaseState, today: date, cal: WorkingDayCalendar) -> date:
+    u = state.uept
+    dcc_steps = durations.DCC_RECEIPT_WD + durations.DCC_REVIEW_WD + durations.DCC_CERTIFICATE_WD
+    if u.phase == "certified":
+        return today
+    if u.phase == "not_started":
+        start = cal.add_working_days(today, durations.UEPT_NOTICE_WD)
+        return cal.add_working_days(start, durations.UEPT_TYPICAL_TEST_WD + dcc_steps)
+    if u.phase == "notice_given":
+        start = max(u.planned_start_on or today, u.earliest_start_on or today, today)
+        return cal.add_working_days(start, durations.UEPT_TYPICAL_TEST_WD + dcc_steps)
+    if u.phase == "testing":
+        started = u.started_on or today
+        end_of_tests = max(cal.add_working_days(started, durations.UEPT_TYPICAL_TEST_WD), today)
+        return cal.add_working_days(end_of_tests, dcc_steps)
+    step = u.open_step()
+    remaining = {"report_submitted": dcc_steps, "report_received": 7, "review_concluded": 2, "certificate_due": 0}
+    base = max(step.due_on, today) if step else today
+    return cal.add_working_days(base, remaining.get(u.phase, 0))
+
+
+def _assurance_end(a: AssessmentState, today: date, typical_weeks: int) -> date:
+    if a.allows_completion:
+        return today
+    if a.phase == "not_started" or (a.phase == "status_set" and not a.allows_completion):
+        booked = today + timedelta(weeks=durations.ASSESSMENT_BOOKING_NOTICE_WEEKS)
+        return booked + timedelta(weeks=typical_weeks)
+    if a.phase == "booked" and a.booked_for:
+        return max(a.booked_for, today) + timedelta(weeks=typical_weeks)
+    return today + timedelta(weeks=durations.PANEL_STATUS_WEEKS)
+
+
+def _credit_end(state: CaseState, today: date) -> date:
+    if state.requirement_met("credit"):
+        return today
+    return today + timedelta(days=durations.CREDIT_REVIEW_DAYS)

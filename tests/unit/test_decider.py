@@ -1,0 +1,379 @@
+"""The case decider: given events, when a command, then events or a domain error."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from domain import commands as c
+from domain import events as ev
+from domain.assurance import AssuranceStatus, RulesVersion
+from domain.calendar_data import build_calendar
+from domain.credit import CreditSupportItem
+from domain.decider import decide, missed_deadlines, start_case, user_id_claims
+from domain.errors import DomainError, IneligibleError, InvalidInputError, OutOfStageError
+from domain.progress import Stage, stage
+from domain.roles import PartyProfile, UserRole
+from domain.state import CaseState, fold
+
+CAL = build_calendar("england-and-wales", 2019, 2032)
+START = date(2026, 1, 5)
+TODAY = date(2026, 11, 23)
+UID = "90b3d51f30010000"
+ALL_CRITERIA = list(ev.ENTRY_CRITERIA)
+
+
+def party(**extra: Any) -> PartyProfile:
+    base: dict[str, Any] = {
+        "party_id": "acme",
+        "party_name": "Acme Energy",
+        "category": "small_supplier",
+        "licences": ["gas_supply", "electricity_supply"],
+    }
+    return PartyProfile.model_validate({**base, **extra})
+
+
+def started(role: UserRole = UserRole.GAS_SUPPLIER, rules: RulesVersion | None = None, **p: Any) -> list[ev.Event]:
+    cmd = c.StartCase(party=party(**p), role=role, started_on=START, rules_version=rules)
+    return start_case(cmd, f"uep-acme-{role}", TODAY)
+
+
+def given(*events: ev.Event | list[ev.Event] | CaseState) -> CaseState:
+    state: CaseState | None = None
+    for e in events:
+        if isinstance(e, CaseState):
+            state = e
+        else:
+            state = fold(e if isinstance(e, list) else [e], state)
+    assert state is not None
+    return state
+
+
+def when(state: CaseState, command: c.Command, today: date = TODAY) -> list[ev.Event]:
+    return decide(state, command, today, CAL)
+
+
+def then_types(events: list[ev.Event]) -> list[str]:
+    return [e.type for e in events]
+
+
+def accepted_id() -> list[ev.Event]:
+    return [
+        ev.UserIdProposed(effective_on=START, user_id=UID),
+        ev.UserIdAccepted(effective_on=START, user_id=UID),
+    ]
+
+
+def with_id_accepted(role: UserRole = UserRole.GAS_SUPPLIER, **p: Any) -> CaseState:
+    return given(started(role, **p), *accepted_id())
+
+
+def testing_state() -> CaseState:
+    earliest = CAL.add_working_days(START, 60)
+    return given(
+        started(),
+        ev.UserIdProposed(effective_on=START, user_id=UID),
+        ev.UserIdAccepted(effective_on=START, user_id=UID),
+        ev.UeptNoticeGiven(effective_on=START, planned_start_on=earliest, earliest_start_on=earliest),
+        ev.UeptEntryCriteriaConfirmed(effective_on=START, criteria=ALL_CRITERIA),
+        ev.UeptStarted(effective_on=earliest, cycle=1),
+    )
+
+
+# -- starting -------------------------------------------------------------------------------
+
+
+def test_start_records_rules_version_and_mandate() -> None:
+    [e] = started(UserRole.GAS_SUPPLIER)
+    assert isinstance(e, ev.CaseStarted)
+    assert e.rules_version == RulesVersion.GUIDANCE_2018
+    assert e.mandate_due_on == date(2017, 11, 25)
+    assert e.effective_on == START
+
+
+def test_start_refuses_ineligible_party_naming_the_licence() -> None:
+    with pytest.raises(IneligibleError, match="gas supply"):
+        started(UserRole.GAS_SUPPLIER, licences=["electricity_supply"])
+
+
+def test_start_refuses_future_date() -> None:
+    cmd = c.StartCase(party=party(), role=UserRole.GAS_SUPPLIER, started_on=TODAY + timedelta(days=1))
+    with pytest.raises(InvalidInputError, match="future"):
+        start_case(cmd, "uep-acme-gas_supplier", TODAY)
+
+
+# -- (a) User ID ----------------------------------------------------------------------------
+
+
+def test_user_id_proposed_then_accepted() -> None:
+    s = given(started())
+    assert then_types(when(s, c.ProposeUserId(user_id="90-B3-D5-1F-30-01-00-00"))) == ["UserIdProposed"]
+    s = given(started(), ev.UserIdProposed(effective_on=START, user_id=UID))
+    [e] = when(s, c.AcceptUserId(user_id="90 b3 d5 1f 30 01 00 00"))
+    assert isinstance(e, ev.UserIdAccepted) and e.user_id == UID
+
+
+def test_accepting_a_different_id_is_refused() -> None:
+    s = given(started(), ev.UserIdProposed(effective_on=START, user_id=UID))
+    with pytest.raises(InvalidInputError, match="not the proposed"):
+        when(s, c.AcceptUserId(user_id="90b3d51f30010001"))
+
+
+def test_second_proposal_waits_for_dcc() -> None:
+    s = given(started(), ev.UserIdProposed(effective_on=START, user_id=UID))
+    with pytest.raises(OutOfStageError) as info:
+        when(s, c.ProposeUserId(user_id="90b3d51f30010001"))
+    assert any("DCC: accept or reject" in w for w in info.value.waiting_for)
+
+
+def test_rejected_id_may_not_be_proposed_again_but_another_may() -> None:
+    s = given(
+        started(),
+        ev.UserIdProposed(effective_on=START, user_id=UID),
+        ev.UserIdRejected(effective_on=START, user_id=UID, reason="format"),
+    )
+    with pytest.raises(InvalidInputError, match="rejected"):
+        when(s, c.ProposeUserId(user_id=UID))
+    assert then_types(when(s, c.ProposeUserId(user_id="90b3d51f30010001"))) == ["UserIdProposed"]
+
+
+def test_claims_follow_proposal_rejection_and_withdrawal() -> None:
+    s = given(started())
+    assert user_id_claims(s, [ev.UserIdProposed(effective_on=START, user_id=UID)]) == [("claim", UID)]
+    s = with_id_accepted()
+    assert user_id_claims(s, [ev.CaseWithdrawn(effective_on=START, reason="x")]) == [("release", UID)]
+
+
+def test_malformed_user_id_is_a_validation_error() -> None:
+    with pytest.raises(ValueError, match="octet"):
+        c.ProposeUserId(user_id="90-B3-D5-1F-30-01-00")
+
+
+# -- (b) UEPT -------------------------------------------------------------------------------
+
+
+def test_notice_needs_60_working_days() -> None:
+    s = with_id_accepted()
+    earliest = CAL.add_working_days(START, 60)
+    with pytest.raises(InvalidInputError, match=earliest.isoformat()):
+        when(s, c.GiveUeptNotice(planned_start_on=earliest - timedelta(days=1), effective_on=START))
+    [e] = when(s, c.GiveUeptNotice(planned_start_on=earliest, effective_on=START))
+    assert isinstance(e, ev.UeptNoticeGiven) and e.earliest_start_on == earliest
+
+
+def test_uept_cannot_start_before_notice_period_or_without_criteria() -> None:
+    earliest = CAL.add_working_days(START, 60)
+    notice = ev.UeptNoticeGiven(effective_on=START, planned_start_on=earliest, earliest_start_on=earliest)
+    s = given(started(), *accepted_id(), notice)
+    with pytest.raises(InvalidInputError, match="may not start before"):
+        when(s, c.StartUept(effective_on=earliest - timedelta(days=1)))
+    with pytest.raises(OutOfStageError, match="entry criteria"):
+        when(s, c.StartUept(effective_on=earliest))
+    s = given(s, ev.UeptEntryCriteriaConfirmed(effective_on=START, criteria=ALL_CRITERIA))
+    assert then_types(when(s, c.StartUept(effective_on=earliest))) == ["UeptStarted"]
+
+
+def test_dcc_steps_have_2_5_2_working_day_deadlines_over_christmas() -> None:
+    s = testing_state()
+    [sub] = when(s, c.SubmitTestCompletionReport(effective_on=date(2025, 12, 23)), TODAY)
+    assert isinstance(sub, ev.TestCompletionReportSubmitted)
+    assert sub.receipt_due_on == date(2025, 12, 29)  # 24 Dec, then 25, 26 holidays, 27-28 weekend
+    s = given(s, sub)
+    out = when(s, c.ConfirmReportReceipt(effective_on=date(2025, 12, 24)))
+    [rec] = out
+    assert isinstance(rec, ev.TestCompletionReportReceiptConfirmed)
+    assert rec.review_due_on == date(2026, 1, 6)  # 5 WD: 29, 30, 31 Dec, 2, 5 Jan... see calendar
+    assert CAL.working_days_between(date(2025, 12, 24), rec.review_due_on) == 5
+
+
+def test_late_dcc_receipt_records_missed_deadline_first() -> None:
+    s = testing_state()
+    sub = when(s, c.SubmitTestCompletionReport(effective_on=date(2026, 4, 16)))[0]
+    s = given(s, sub)
+    out = when(s, c.ConfirmReportReceipt(effective_on=date(2026, 4, 30)))
+    assert then_types(out) == ["DccDeadlineMissed", "TestCompletionReportReceiptConfirmed"]
+    missed = out[0]
+    assert isinstance(missed, ev.DccDeadlineMissed)
+    assert missed.step == "report_receipt"
+    # Thu 16 Apr 2026 + 2 WD = Mon 20 Apr 2026 (Easter Monday is 6 Apr 2026, not in the way)
+    assert missed.due_on == date(2026, 4, 20)
+
+
+def test_timer_check_finds_missed_steps_only_once() -> None:
+    s = testing_state()
+    s = given(s, when(s, c.SubmitTestCompletionReport(effective_on=date(2026, 4, 16))))
+    out = missed_deadlines(s, date(2026, 4, 21))
+    assert then_types(out) == ["DccDeadlineMissed"]
+    assert missed_deadlines(given(s, out), date(2026, 4, 22)) == []
+    assert missed_deadlines(s, date(2026, 4, 20)) == []
+
+
+def test_further_testing_loops_back_to_testing() -> None:
+    s = testing_state()
+    on = date(2026, 5, 4)
+    s = given(s, when(s, c.SubmitTestCompletionReport(effective_on=on)))
+    s = given(s, when(s, c.ConfirmReportReceipt(effective_on=on)))
+    s = given(s, when(s, c.ConcludeUeptReview(outcome="further_testing_required", effective_on=on)))
+    assert s.uept.phase == "testing" and s.uept.cycle == 2
+    assert stage(s) == Stage.UEPT_TESTING
+    with pytest.raises(OutOfStageError):
+        when(s, c.RecordQualityGateMeeting(successful=True, effective_on=on))
+    sub = when(s, c.SubmitTestCompletionReport(effective_on=on))[0]
+    assert isinstance(sub, ev.TestCompletionReportSubmitted) and sub.cycle == 2
+
+
+def test_certificate_completes_uept() -> None:
+    s = testing_state()
+    on = date(2026, 5, 4)
+    for cmd in [
+        c.SubmitTestCompletionReport(effective_on=on),
+        c.ConfirmReportReceipt(effective_on=on),
+        c.ConcludeUeptReview(outcome="concluded", effective_on=on),
+        c.RecordQualityGateMeeting(successful=True, effective_on=on),
+        c.IssueTestCompletionCertificate(certificate_ref="TCC-9", effective_on=on),
+    ]:
+        s = given(s, when(s, cmd))
+    assert s.requirement_met("uept")
+    assert [x.done_on for x in s.uept.dcc_steps] == [on, on, on]
+
+
+# -- (c), (d) assurance ---------------------------------------------------------------------
+
+
+def assessed(area: str, role: UserRole = UserRole.GAS_SUPPLIER, rules: RulesVersion | None = None) -> CaseState:
+    s = given(started(role, rules))
+    on = START + timedelta(weeks=12)
+    book = c.BookSecurityAssessment if area == "security" else c.BookPrivacyAssessment
+    done = c.CompleteSecurityAssessment if area == "security" else c.CompletePrivacyAssessment
+    s = given(s, when(s, book(assessment_on=on, effective_on=START)))
+    return given(s, when(s, done(effective_on=on)))
+
+
+def test_booking_needs_12_weeks_notice() -> None:
+    s = given(started())
+    with pytest.raises(InvalidInputError, match="12 weeks"):
+        when(s, c.BookSecurityAssessment(assessment_on=START + timedelta(weeks=11), effective_on=START))
+
+
+def test_security_deferred_then_follow_up_approved() -> None:
+    s = assessed("security")
+    on = START + timedelta(weeks=13)
+    s = given(s, when(s, c.SetSecurityStatus(status=AssuranceStatus.DEFERRED, effective_on=on)))
+    assert not s.requirement_met("security")
+    with pytest.raises(InvalidInputError, match="follow_up"):
+        when(s, c.BookSecurityAssessment(assessment_on=on + timedelta(weeks=12), effective_on=on))
+    s = given(s, when(s, c.BookSecurityAssessment(kind="follow_up", assessment_on=on + timedelta(weeks=12), effective_on=on)))
+    s = given(s, when(s, c.CompleteSecurityAssessment(effective_on=on + timedelta(weeks=12))))
+    s = given(s, when(s, c.SetSecurityStatus(status=AssuranceStatus.APPROVED, effective_on=on + timedelta(weeks=13))))
+    assert s.requirement_met("security") and s.security.assessments_done == 2
+
+
+def test_privacy_is_for_other_user_only() -> None:
+    s = given(started())
+    with pytest.raises(InvalidInputError, match="Other User"):
+        when(s, c.BookPrivacyAssessment(assessment_on=START + timedelta(weeks=12), effective_on=START))
+
+
+def test_privacy_rejected_under_mp112_blocks_completion() -> None:
+    s = assessed("privacy", UserRole.OTHER_USER, RulesVersion.MP112)
+    [e] = when(s, c.SetPrivacyStatus(status=AssuranceStatus.REJECTED, effective_on=START + timedelta(weeks=12)))
+    assert isinstance(e, ev.AssuranceStatusSet) and not e.allows_completion
+    s = given(s, e)
+    assert not s.requirement_met("privacy")
+
+
+def test_rejected_privacy_status_unknown_under_2018_rules() -> None:
+    s = assessed("privacy", UserRole.OTHER_USER, RulesVersion.GUIDANCE_2018)
+    with pytest.raises(InvalidInputError):
+        when(s, c.SetPrivacyStatus(status=AssuranceStatus.REJECTED))
+
+
+# -- (e) credit -----------------------------------------------------------------------------
+
+
+def test_credit_under_threshold_needs_no_support() -> None:
+    s = given(started())
+    out = when(s, c.NotifyCreditCoverRequirement(requirement=Decimal("1500"), threshold=Decimal("2300")))
+    assert then_types(out) == ["CreditCoverRequirementNotified", "CreditSupportNotRequired"]
+    assert given(s, out).requirement_met("credit")
+
+
+def test_credit_requirement_from_its_parts() -> None:
+    s = given(started())
+    cmd = c.NotifyCreditCoverRequirement(
+        value_at_risk=Decimal("50000"),
+        maximum_credit_value=Decimal("40000"),
+        unsecured_credit_factor=Decimal("0.5"),
+        threshold=Decimal("2300"),
+    )
+    e = when(s, cmd)[0]
+    assert isinstance(e, ev.CreditCoverRequirementNotified)
+    assert e.requirement == Decimal("30000") and e.support_required
+
+
+def test_bank_guarantee_with_20_days_to_expiry_is_refused() -> None:
+    s = given(started())
+    s = given(s, when(s, c.NotifyCreditCoverRequirement(requirement=Decimal("30000"), threshold=Decimal("2300"))))
+    bg = CreditSupportItem(form="bank_guarantee", amount=Decimal("30000"), expires_on=TODAY + timedelta(days=20))
+    s = given(s, when(s, c.LodgeCreditSupport(items=[bg])))
+    [e] = when(s, c.AssessCreditSupport())
+    assert isinstance(e, ev.CreditSupportAssessed)
+    assert not e.accepted and any("month" in r for r in e.reasons)
+    assert not given(s, e).requirement_met("credit")
+
+
+# -- evidence, completion, disputes, withdrawal ---------------------------------------------
+
+
+def test_evidence_only_for_met_requirements() -> None:
+    s = with_id_accepted()
+    with pytest.raises(OutOfStageError, match="not met"):
+        when(s, c.VerifyEvidence(requirement="uept"))
+    assert then_types(when(s, c.VerifyEvidence(requirement="user_id"))) == ["EvidenceVerified"]
+    with pytest.raises(InvalidInputError, match="privacy"):
+        when(s, c.VerifyEvidence(requirement="privacy"))
+
+
+def test_dispute_pauses_its_step_until_panel_then_ofgem() -> None:
+    s = assessed("security")
+    s = given(s, when(s, c.RaiseDispute(subject="security", reason="scope")))
+    with pytest.raises(OutOfStageError, match="paused by dispute D1"):
+        when(s, c.SetSecurityStatus(status=AssuranceStatus.APPROVED))
+    s = given(s, when(s, c.RecordPanelDetermination(dispute_id="D1", upheld=False)))
+    s = given(s, when(s, c.ReferDisputeToOfgem(dispute_id="D1")))
+    with pytest.raises(OutOfStageError, match="Ofgem"):
+        when(s, c.SetSecurityStatus(status=AssuranceStatus.APPROVED))
+    s = given(s, when(s, c.RecordOfgemDetermination(dispute_id="D1", upheld=True)))
+    assert s.disputes[0].phase == "ofgem_determined"
+    assert then_types(when(s, c.SetSecurityStatus(status=AssuranceStatus.APPROVED))) == ["AssuranceStatusSet"]
+
+
+def test_unknown_dispute_is_named() -> None:
+    s = given(started())
+    with pytest.raises(InvalidInputError, match="no dispute 'D7'"):
+        when(s, c.RecordPanelDetermination(dispute_id="D7", upheld=True))
+
+
+def test_withdrawn_case_accepts_nothing_more() -> None:
+    s = given(started(), ev.CaseWithdrawn(effective_on=START, reason="left the market"))
+    with pytest.raises(OutOfStageError, match="withdrawn"):
+        when(s, c.ProposeUserId(user_id=UID))
+
+
+def test_future_effective_date_is_refused() -> None:
+    s = given(started())
+    with pytest.raises(DomainError, match="future"):
+        when(s, c.ProposeUserId(user_id=UID, effective_on=TODAY + timedelta(days=3)))
+
+
+def test_calendar_correction_recomputes_open_deadline() -> None:
+    s = testing_state()
+    on = date(2026, 5, 4)
+    s = given(s, when(s, c.SubmitTestCompletionReport(effective_on=on)))
+    [e] = when(s, c.CorrectCalendar(add_holidays=[date(2026, 5, 5)]))
+    assert isinstance(e, ev.CalendarCorrected)
+    assert e.recomputed == {"report_receipt:1": date(2026, 5, 7)}
+    assert given(s, e).uept.dcc_steps[0].due_on == date(2026, 5, 7)

@@ -1,0 +1,64 @@
+"""Fixtures for workflow tests on Temporal's time-skipping test server (real, not a mock)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from uep.binaries import temporal_test_server
+from uep.eventstore.memory import InMemoryEventStore
+from worker import build_worker
+from workflows.names import SEARCH_ATTRIBUTES
+
+_TYPES = {
+    "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "Datetime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+    "Text": IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
+}
+
+
+@pytest.fixture(scope="session")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    """One time-skipping test server for the session, with our search attributes registered."""
+    environment = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=temporal_test_server(),
+    )
+    await environment.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=environment.client.namespace,
+            search_attributes={k: _TYPES[v] for k, v in SEARCH_ATTRIBUTES.items()},
+        )
+    )
+    yield environment
+    await environment.shutdown()
+
+
+@dataclass
+class Harness:
+    """A running worker with its own task queue and an in-memory event store."""
+
+    env: WorkflowEnvironment
+    client: Client
+    store: InMemoryEventStore
+    task_queue: str
+    worker: Worker
+
+
+@pytest.fixture
+async def harness(env: WorkflowEnvironment) -> AsyncIterator[Harness]:
+    """A fresh task queue and event store per test, so tests cannot see each other."""
+    store = InMemoryEventStore()
+    task_queue = f"uep-test-{uuid.uuid4()}"
+    worker = build_worker(env.client, store, task_queue)
+    async with worker:
+        yield Harness(env, env.client, store, task_queue, worker)

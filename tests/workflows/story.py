@@ -1,0 +1,138 @@
+"""A small vocabulary for workflow tests: start a case, send messages, read its state."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+from temporalio.client import WorkflowHandle
+
+from domain.calendar import WorkingDayCalendar
+from domain.calendar_data import build_calendar
+from domain.roles import UserRole
+from tests.workflows.conftest import Harness
+from workflows.io import UpdateResult
+from workflows.names import STATE_QUERY, WORKFLOW_TYPE, workflow_id
+
+CALENDAR: WorkingDayCalendar = build_calendar("england-and-wales", 2019, 2032)
+
+PARTIES: dict[UserRole, dict[str, Any]] = {
+    UserRole.IMPORT_SUPPLIER: {
+        "category": "large_supplier",
+        "licences": ["electricity_supply"],
+    },
+    UserRole.EXPORT_SUPPLIER: {"category": "small_supplier", "licences": ["electricity_supply"]},
+    UserRole.GAS_SUPPLIER: {"category": "small_supplier", "licences": ["gas_supply"]},
+    UserRole.ELECTRICITY_DISTRIBUTOR: {
+        "category": "electricity_network_party",
+        "licences": ["electricity_distribution"],
+    },
+    UserRole.GAS_TRANSPORTER: {"category": "gas_network_party", "licences": ["gas_transportation"]},
+    UserRole.REGISTERED_SUPPLIER_AGENT: {"category": "other_sec_party", "mop_or_mam": True},
+    UserRole.OTHER_USER: {"category": "other_sec_party"},
+}
+
+
+def party(role: UserRole, party_id: str | None = None, **extra: Any) -> dict[str, Any]:
+    """A Party eligible for ``role`` with a unique id."""
+    pid = party_id or f"p{uuid.uuid4().hex[:10]}"
+    return {"party_id": pid, "party_name": f"Party {pid}", **PARTIES[role], **extra}
+
+
+async def start(
+    h: Harness, role: UserRole, started_on: date, party_data: dict[str, Any] | None = None, **extra: Any
+) -> WorkflowHandle[Any, Any]:
+    """Start a case for a new Party in ``role``, backdated to ``started_on``."""
+    p = party_data or party(role)
+    payload = {"party": p, "role": str(role), "started_on": started_on.isoformat(), **extra}
+    return await h.client.start_workflow(
+        WORKFLOW_TYPE,
+        payload,
+        id=workflow_id(p["party_id"], str(role)),
+        task_queue=h.task_queue,
+        static_summary=f"{p['party_name']} - {role.label}",
+    )
+
+
+async def send(handle: WorkflowHandle[Any, Any], name: str, **payload: Any) -> UpdateResult:
+    """Send an update and return its result."""
+    body = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in payload.items()}
+    return await handle.execute_update(name, body, result_type=UpdateResult)
+
+
+async def signal(handle: WorkflowHandle[Any, Any], name: str, **payload: Any) -> None:
+    """Send a signal (fire and forget)."""
+    body = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in payload.items()}
+    await handle.signal(name, body)
+
+
+async def view(handle: WorkflowHandle[Any, Any]) -> dict[str, Any]:
+    """The case as the state query returns it (plain JSON)."""
+    result: dict[str, Any] = await handle.query(STATE_QUERY, result_type=dict)
+    return result
+
+
+async def today(h: Harness) -> date:
+    """The test server's current date."""
+    return (await h.env.get_current_time()).date()
+
+
+async def user_id_accepted(handle: WorkflowHandle[Any, Any], uid: str, on: date) -> None:
+    """Propose a User ID and have the DCC accept it."""
+    await send(handle, "propose_user_id", user_id=uid, effective_on=on)
+    await send(handle, "accept_user_id", user_id=uid, effective_on=on)
+
+
+async def uept_certified(handle: WorkflowHandle[Any, Any], notice_on: date, finish_on: date) -> None:
+    """UEPT from notice to certificate: backdated notice and start, completion steps on one day."""
+    earliest = CALENDAR.add_working_days(notice_on, 60)
+    await send(handle, "give_uept_notice", planned_start_on=earliest, effective_on=notice_on)
+    await send(
+        handle,
+        "confirm_entry_criteria",
+        criteria=[
+            "accession_confirmed",
+            "user_roles_identified",
+            "test_artefacts_approved",
+            "test_environment_evidenced",
+            "resource_evidenced",
+            "security_requirements_met",
+        ],
+        effective_on=notice_on,
+    )
+    await send(handle, "start_uept", effective_on=earliest)
+    await send(handle, "submit_test_completion_report", effective_on=finish_on)
+    await send(handle, "confirm_report_receipt", effective_on=finish_on)
+    await send(handle, "conclude_uept_review", outcome="concluded", effective_on=finish_on)
+    await send(handle, "record_quality_gate_meeting", successful=True, effective_on=finish_on)
+    await send(handle, "issue_test_certificate", certificate_ref="TCC-1", effective_on=finish_on)
+
+
+async def assurance_approved(handle: WorkflowHandle[Any, Any], area: str, booked_on: date) -> None:
+    """Book, complete and approve a security or privacy assessment, all backdated."""
+    on = booked_on + timedelta(weeks=12)
+    await send(handle, f"book_{area}_assessment", assessment_on=on, effective_on=booked_on)
+    await send(handle, f"complete_{area}_assessment", effective_on=on)
+    await send(handle, f"set_{area}_status", status="approved", effective_on=on)
+
+
+async def verify_all(handle: WorkflowHandle[Any, Any], requirements: list[str], on: date) -> UpdateResult:
+    """SECAS verifies each requirement's evidence; returns the last result."""
+    result = None
+    for req in requirements:
+        result = await send(handle, "verify_evidence", requirement=req, effective_on=on)
+    assert result is not None
+    return result
+
+
+async def record_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
+    """Save the case's history for the replay tests when ``UEP_RECORD_HISTORIES`` is set."""
+    import os
+    from pathlib import Path
+
+    if not os.environ.get("UEP_RECORD_HISTORIES"):
+        return
+    history = await handle.fetch_history()
+    target = Path(__file__).parent.parent / "histories" / f"{name}.json"
+    target.write_text(history.to_json())

@@ -1,0 +1,49 @@
+"""A full User Entry Process for each of the seven User Roles, on the time-skipping server."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from domain.roles import UserRole
+from tests.workflows import story
+from tests.workflows.conftest import Harness
+from workflows.io import CaseResult
+
+ROLES = list(UserRole)
+
+
+@pytest.mark.parametrize("role", ROLES, ids=[str(r) for r in ROLES])
+async def test_full_case_completes_and_notifies(harness: Harness, role: UserRole) -> None:
+    today = await story.today(harness)
+    begun = today - timedelta(days=200)
+    handle = await story.start(harness, role, begun)
+    uid = f"90-B3-D5-1F-30-01-{ROLES.index(role):02X}-{begun.day:02X}"
+
+    await story.user_id_accepted(handle, uid, begun)
+    await story.uept_certified(handle, begun, today)
+    await story.assurance_approved(handle, "security", begun)
+    requirements = ["user_id", "uept", "security", "credit"]
+    if role == UserRole.OTHER_USER:
+        await story.assurance_approved(handle, "privacy", begun)
+        requirements.insert(3, "privacy")
+    await story.send(handle, "notify_credit_cover", requirement="0", effective_on=today)
+    before = await story.view(handle)
+    assert before["stage"] == "evidence"
+    assert [r["requirement"] for r in before["requirements"]] == requirements
+
+    last = await story.verify_all(handle, requirements, today)
+
+    assert last.events == ["EvidenceVerified", "UserEntryProcessCompleted"]
+    result = await handle.result(result_type=CaseResult)
+    assert result.status == "completed"
+    assert result.user_id == uid.replace("-", "").lower()
+    stored = [e.type for e in await harness.store.read_stream(handle.id)]
+    assert stored[0] == "CaseStarted"
+    assert stored.count("CompletionNotified") == 4
+    assert "DccDeadlineMissed" not in stored
+    assert "CreditSupportNotRequired" in stored
+    final = await story.view(handle)
+    assert final["stage"] == "completed"
+    assert final["completed_on"] == today.isoformat()

@@ -1,0 +1,58 @@
+"""The uep worker: runs the UserEntryProcess workflow and its activities on task queue ``uep``."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+from activities.case import CaseActivities, Notifier
+from uep.eventstore.models import EventStorePort
+from uep.settings import Settings, get_settings
+from workflows.names import TASK_QUEUE
+from workflows.user_entry import UserEntryProcess
+
+WORKFLOWS: Sequence[type] = (UserEntryProcess,)
+
+
+def build_worker(
+    client: Client,
+    store: EventStorePort,
+    task_queue: str = TASK_QUEUE,
+    notifier: Notifier | None = None,
+) -> Worker:
+    """A worker for the UEP workflow and its activities, bound to an event store."""
+    activities = CaseActivities(store, notifier)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=list(WORKFLOWS),
+        activities=list(activities.all()),
+    )
+
+
+async def connect(settings: Settings) -> Client:
+    """A Temporal client using the pydantic data converter."""
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.namespace,
+        data_converter=pydantic_data_converter,
+    )
+
+
+async def run_worker(settings: Settings | None = None) -> None:
+    """Connect to Temporal and PostgreSQL and run the worker until cancelled."""
+    from uep.db.postgres import open_store
+
+    settings = settings or get_settings()
+    client = await connect(settings)
+    async with open_store(settings) as store:
+        worker = build_worker(client, store, settings.task_queue)
+        await worker.run()
+
+
+if __name__ == "__main__":
+    asyncio.run(run_worker())

@@ -1,0 +1,57 @@
+"""Payloads of the workflow itself: its input, what continue-as-new carries, update results."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.calendar import WorkingDayCalendar
+from domain.commands import StartCase
+from domain.state import CaseState
+from domain.view import RejectedMessage
+
+
+class CarriedState(BaseModel):
+    """Everything a run hands to the next through continue-as-new: the folded state and more."""
+
+    case: CaseState
+    stream_version: int
+    calendar: WorkingDayCalendar
+    seen_messages: dict[str, list[str]] = Field(default_factory=dict)
+    rejected: list[RejectedMessage] = Field(default_factory=list)
+    duplicates_ignored: int = 0
+
+
+class WorkflowInput(StartCase):
+    """The workflow's input: a :class:`StartCase`, plus internal fields for continue-as-new."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    continued: CarriedState | None = Field(
+        default=None, description="Internal: state carried over by continue-as-new."
+    )
+    continue_as_new_after: int | None = Field(
+        default=None,
+        ge=10,
+        description="Internal: continue as new after this many history events (tests).",
+    )
+
+
+class UpdateResult(BaseModel):
+    """What an accepted update did."""
+
+    accepted: bool = True
+    duplicate: bool = False
+    events: list[str]
+    stage: str
+    stream_version: int
+    message: str = ""
+
+
+class CaseResult(BaseModel):
+    """The workflow's result when the case closes."""
+
+    case_id: str
+    status: str
+    completed_on: str | None = None
+    user_id: str | None = None
+    stream_version: int

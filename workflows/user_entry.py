@@ -1,0 +1,494 @@
+"""The UserEntryProcess workflow: one durable case per Party x User Role (SEC H1).
+
+The workflow orchestrates; ``domain.decide`` decides. Every real-world fact arrives as an update
+(with a validator, so bad input never enters history) or, for fire-and-forget senders, as a
+signal carrying a message id. Each decided event is appended to the event store by an activity
+before the state evolves, so the store is the record and the workflow never runs ahead of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import ValidationError
+
+    from activities.case import AppendRequest, CalendarRequest, NoticeRequest
+    from domain import commands as c
+    from domain import events as ev
+    from domain.calendar import WorkingDayCalendar
+    from domain.decider import corrected_calendar, decide, missed_deadlines, start_case, user_id_claims
+    from domain.errors import DomainError
+    from domain.progress import next_deadline, stage
+    from domain.state import CaseState, evolve
+    from domain.view import CaseView, RejectedMessage, build_view, case_summary
+    from uep.eventstore.models import AppendResult, NewEvent, UserIdClaimChange
+    from workflows import names
+    from workflows.io import CarriedState, CaseResult, UpdateResult, WorkflowInput
+
+APPEND_TIMEOUT = timedelta(seconds=30)
+HISTORY_LIMIT = 2_000
+REJECTED_KEPT = 50
+RECIPIENTS = ("party", "dcc", "ofgem", "sec_panel")
+
+Handler = Callable[["UserEntryProcess", Any], Coroutine[Any, Any, Any]]
+
+
+def format_validation_error(err: ValidationError) -> str:
+    """Pydantic's explanation, one ``field: reason`` per problem."""
+    parts = []
+    for e in err.errors():
+        loc = ".".join(str(x) for x in e["loc"]) or "payload"
+        msg = e["msg"].removeprefix("Value error, ")
+        parts.append(f"{loc}: {msg}")
+    return "; ".join(parts)
+
+
+def parse_message(name: str, raw: Any) -> c.Command:
+    """Validate a message payload against its command model, or raise a readable error."""
+    message = c.MESSAGES.get(name)
+    if message is None:
+        raise ApplicationError(f"unknown message {name!r}", type="invalid_input", non_retryable=True)
+    try:
+        return message.model.model_validate({} if raw is None else raw)
+    except ValidationError as err:
+        text = f"{name}: " + format_validation_error(err)
+        raise ApplicationError(text, type="invalid_input", non_retryable=True) from None
+
+
+def domain_failure(err: DomainError) -> ApplicationError:
+    """A domain refusal as the error an update caller sees."""
+    details = {"field": err.field, "waiting_for": err.waiting_for}
+    return ApplicationError(str(err), details, type=err.code, non_retryable=True)
+
+
+def _update(name: str) -> Any:
+    """An update handler (with validator) that runs one message through the decider."""
+    message = c.MESSAGES[name]
+
+    async def handler(self: UserEntryProcess, payload: Any) -> UpdateResult:
+        return await self._apply_update(name, payload)
+
+    handler.__name__ = name
+    handler.__qualname__ = f"UserEntryProcess.{name}"
+    description = f"{message.summary} Sent by: {message.sender}."
+    defined = workflow.update(name=name, description=description)(handler)
+
+    def validate(self: UserEntryProcess, payload: Any) -> None:
+        self._validate(name, payload)
+
+    defined.validator(validate)
+    return defined
+
+
+def _signal(name: str) -> Any:
+    """A signal handler for fire-and-forget senders; ``message_id`` required, repeats ignored."""
+    message = c.MESSAGES[name]
+
+    async def handler(self: UserEntryProcess, payload: Any) -> None:
+        await self._apply_signal(name, payload)
+
+    handler.__name__ = f"{name}_signal"
+    handler.__qualname__ = f"UserEntryProcess.{name}_signal"
+    description = f"{message.summary} Sent by: {message.sender}. Needs message_id."
+    return workflow.signal(name=name, description=description)(handler)
+
+
+@workflow.defn(name=names.WORKFLOW_TYPE)
+class UserEntryProcess:
+    """The User Entry Process for one Party and one User Role."""
+
+    @workflow.init
+    def __init__(self, start: Any) -> None:
+        self._input: WorkflowInput | None = None
+        self._start_error: str | None = None
+        try:
+            self._input = WorkflowInput.model_validate(start)
+        except ValidationError as err:
+            self._start_error = "start input: " + format_validation_error(err)
+        self._case: CaseState | None = None
+        self._version = 0
+        self._calendar: WorkingDayCalendar | None = None
+        self._seen: dict[str, list[str]] = {}
+        self._rejected: list[RejectedMessage] = []
+        self._duplicates = 0
+        self._lock = asyncio.Lock()
+        self._changed = False
+        self._search_attrs: tuple[object, ...] = ()
+
+    # -- the process ---------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, start: Any) -> CaseResult:
+        """Open the case, follow it until it completes or is withdrawn, then send the notices."""
+        params = self._open_input()
+        await self._open_case(params)
+        while self.case.status == "open":
+            await self._wait_for_progress_or_dcc_deadline()
+            await self._record_missed_dcc_deadlines()
+            self._publish()
+            if self._history_is_long(params):
+                await self._continue_as_new(params)
+        if self.case.status == "completed":
+            await self._send_completion_notices()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return CaseResult(
+            case_id=self.case.case_id,
+            status=self.case.status,
+            completed_on=self.case.completed_on.isoformat() if self.case.completed_on else None,
+            user_id=self.case.user_id.accepted,
+            stream_version=self._version,
+        )
+
+    def _open_input(self) -> WorkflowInput:
+        if self._input is None:
+            raise ApplicationError(self._start_error or "no input", type="invalid_input", non_retryable=True)
+        expected = names.workflow_id(self._input.party.party_id, self._input.role)
+        if workflow.info().workflow_id != expected:
+            raise ApplicationError(
+                f"workflow id must be {expected!r} for this Party and role "
+                f"(got {workflow.info().workflow_id!r})",
+                type="invalid_input",
+                non_retryable=True,
+            )
+        return self._input
+
+    async def _open_case(self, params: WorkflowInput) -> None:
+        """Begin (or, after continue-as-new, resume) the case and its calendar snapshot."""
+        if params.continued is not None:
+            carried = params.continued
+            self._case, self._version, self._calendar = carried.case, carried.stream_version, carried.calendar
+            self._seen, self._rejected = dict(carried.seen_messages), list(carried.rejected)
+            self._duplicates = carried.duplicates_ignored
+            self._publish()
+            return
+        today = self._today()
+        try:
+            decided = start_case(params, workflow.info().workflow_id, today)
+        except DomainError as err:
+            raise domain_failure(err) from None
+        started_on = decided[0].effective_on
+        self._calendar = await workflow.execute_activity(
+            "load_calendar",
+            CalendarRequest(region=params.calendar_region, first_year=started_on.year - 1, last_year=today.year + 6),
+            result_type=WorkingDayCalendar,
+            start_to_close_timeout=APPEND_TIMEOUT,
+            summary="Load the Working-Day calendar",
+        )
+        self._version = await workflow.execute_activity(
+            "stream_version",
+            workflow.info().workflow_id,
+            result_type=int,
+            start_to_close_timeout=APPEND_TIMEOUT,
+            summary="Find where the case's event stream ends",
+        )
+        await self._persist(decided, "start", params.actor or "operator", workflow.info().workflow_id)
+        self._publish()
+
+    async def _wait_for_progress_or_dcc_deadline(self) -> None:
+        """Sleep until a message changes the case or the next DCC deadline passes."""
+        deadline = self._next_dcc_deadline_moment()
+        timeout = None if deadline is None else max(deadline - workflow.now(), timedelta(0))
+        try:
+            await workflow.wait_condition(
+                lambda: self._changed or self.case.status != "open",
+                timeout=timeout,
+                timeout_summary="DCC completion deadline" if timeout is not None else None,
+            )
+        except TimeoutError:
+            pass
+        self._changed = False
+
+    async def _record_missed_dcc_deadlines(self) -> None:
+        """A DCC step past its due date is recorded as missed; the case keeps waiting."""
+        async with self._lock:
+            missed = missed_deadlines(self.case, self._today())
+            if missed:
+                await self._persist(missed, "dcc_deadline_timer", "uep-timer", None)
+
+    async def _send_completion_notices(self) -> None:
+        """SECAS notifies the Party, the DCC, Ofgem and the SEC Panel (H1.11, H1.12)."""
+        for recipient in RECIPIENTS:
+            if recipient in self.case.notified:
+                continue
+            await workflow.execute_activity(
+                "send_completion_notice",
+                NoticeRequest(
+                    case_id=self.case.case_id,
+                    recipient=recipient,
+                    party_name=self.case.party.party_name,
+                    role_label=self.case.role.label,
+                    user_id=self.case.user_id.accepted or "",
+                ),
+                start_to_close_timeout=APPEND_TIMEOUT,
+                summary=f"Notify the {recipient} of completion",
+            )
+            async with self._lock:
+                events = decide(self.case, c.RecordCompletionNotice(recipient=recipient), self._today(), self.calendar)
+                await self._persist(events, "completion_notice", "SECAS", None)
+        self._publish()
+
+    # -- messages ------------------------------------------------------------------------
+
+    propose_user_id = _update("propose_user_id")
+    accept_user_id = _update("accept_user_id")
+    reject_user_id = _update("reject_user_id")
+    record_srept_completed = _update("record_srept_completed")
+    give_uept_notice = _update("give_uept_notice")
+    confirm_entry_criteria = _update("confirm_entry_criteria")
+    start_uept = _update("start_uept")
+    submit_test_completion_report = _update("submit_test_completion_report")
+    confirm_report_receipt = _update("confirm_report_receipt")
+    conclude_uept_review = _update("conclude_uept_review")
+    record_quality_gate_meeting = _update("record_quality_gate_meeting")
+    issue_test_certificate = _update("issue_test_certificate")
+    book_security_assessment = _update("book_security_assessment")
+    complete_security_assessment = _update("complete_security_assessment")
+    set_security_status = _update("set_security_status")
+    book_privacy_assessment = _update("book_privacy_assessment")
+    complete_privacy_assessment = _update("complete_privacy_assessment")
+    set_privacy_status = _update("set_privacy_status")
+    notify_credit_cover = _update("notify_credit_cover")
+    lodge_credit_support = _update("lodge_credit_support")
+    assess_credit_support = _update("assess_credit_support")
+    verify_evidence = _update("verify_evidence")
+    raise_dispute = _update("raise_dispute")
+    record_panel_determination = _update("record_panel_determination")
+    refer_dispute_to_ofgem = _update("refer_dispute_to_ofgem")
+    record_ofgem_determination = _update("record_ofgem_determination")
+    withdraw = _update("withdraw")
+    correct_calendar = _update("correct_calendar")
+
+    accept_user_id_signal = _signal("accept_user_id")
+    reject_user_id_signal = _signal("reject_user_id")
+    record_srept_completed_signal = _signal("record_srept_completed")
+    confirm_entry_criteria_signal = _signal("confirm_entry_criteria")
+    start_uept_signal = _signal("start_uept")
+    confirm_report_receipt_signal = _signal("confirm_report_receipt")
+    conclude_uept_review_signal = _signal("conclude_uept_review")
+    record_quality_gate_meeting_signal = _signal("record_quality_gate_meeting")
+    issue_test_certificate_signal = _signal("issue_test_certificate")
+    complete_security_assessment_signal = _signal("complete_security_assessment")
+    set_security_status_signal = _signal("set_security_status")
+    complete_privacy_assessment_signal = _signal("complete_privacy_assessment")
+    set_privacy_status_signal = _signal("set_privacy_status")
+    notify_credit_cover_signal = _signal("notify_credit_cover")
+    assess_credit_support_signal = _signal("assess_credit_support")
+    verify_evidence_signal = _signal("verify_evidence")
+    record_panel_determination_signal = _signal("record_panel_determination")
+    record_ofgem_determination_signal = _signal("record_ofgem_determination")
+
+    @workflow.query(name=names.STATE_QUERY, description="The whole case as JSON.")
+    def state(self) -> CaseView | dict[str, str]:
+        """Stage, requirements, who must act, deadlines, disputes, rejected messages, forecast."""
+        if self._case is None or self._calendar is None:
+            return {"status": "opening", "detail": self._start_error or "the case is being opened"}
+        return build_view(self._case, self._today(), self._calendar, self._rejected, self._version)
+
+    def _validate(self, name: str, payload: Any) -> None:
+        """Refuse bad input before it reaches history: shape first, then the domain rules."""
+        command = parse_message(name, payload)
+        if self._case is None or self._calendar is None:
+            raise ApplicationError("the case is still opening; send the message again shortly", type="not_ready")
+        if command.message_id and command.message_id in self._seen:
+            return  # a repeat is answered with the first result, changing nothing
+        try:
+            decide(self._case, command, self._today(), self._calendar)
+        except DomainError as err:
+            raise domain_failure(err) from None
+
+    async def _apply_update(self, name: str, payload: Any) -> UpdateResult:
+        command = parse_message(name, payload)
+        await workflow.wait_condition(lambda: self._case is not None)
+        async with self._lock:
+            if command.message_id and command.message_id in self._seen:
+                return self._result(self._seen[command.message_id], duplicate=True)
+            try:
+                events = decide(self.case, command, self._today(), self.calendar)
+            except DomainError as err:
+                raise domain_failure(err) from None
+            await self._persist(events, name, command.actor or "operator", command.message_id)
+            if isinstance(command, c.CorrectCalendar):
+                self._calendar = corrected_calendar(self.calendar, command.add_holidays, command.remove_holidays)
+            types = [e.type for e in events]
+            if command.message_id:
+                self._seen[command.message_id] = types
+            return self._result(types)
+
+    async def _apply_signal(self, name: str, payload: Any) -> None:
+        try:
+            command = parse_message(name, payload)
+        except ApplicationError as err:
+            self._reject(name, _message_id_of(payload), str(err))
+            return
+        if not command.message_id:
+            self._reject(name, None, f"{name}: message_id is required on a signal, so a repeat is harmless")
+            return
+        await workflow.wait_condition(lambda: self._case is not None)
+        async with self._lock:
+            if command.message_id in self._seen:
+                self._duplicates += 1
+                return
+            try:
+                events = decide(self.case, command, self._today(), self.calendar)
+                await self._persist(events, name, command.actor or "system", command.message_id)
+            except DomainError as err:
+                self._reject(name, command.message_id, str(err))
+                return
+            except ActivityError as err:
+                self._reject(name, command.message_id, str(err.cause or err))
+                return
+            self._seen[command.message_id] = [e.type for e in events]
+
+    def _reject(self, name: str, message_id: str | None, error: str) -> None:
+        workflow.logger.warning("signal %s refused: %s", name, error)
+        entry = RejectedMessage(name=name, message_id=message_id, received_at=workflow.now(), error=error)
+        self._rejected = [*self._rejected, entry][-REJECTED_KEPT:]
+
+    def _result(self, types: list[str], duplicate: bool = False) -> UpdateResult:
+        return UpdateResult(
+            duplicate=duplicate,
+            events=types,
+            stage=str(stage(self.case)),
+            stream_version=self._version,
+            message="already applied: this message id was seen before" if duplicate else "",
+        )
+
+    # -- persistence and publishing ------------------------------------------------------
+
+    async def _persist(self, events: list[ev.Event], command: str, actor: str, causation: str | None) -> None:
+        """Append the events through the activity, then, and only then, evolve the state."""
+        if not events:
+            return
+        info = workflow.info()
+        recorded_at = workflow.now().isoformat()
+        metadata = {
+            "actor": actor,
+            "command": command,
+            "causation_id": causation,
+            "correlation_id": info.workflow_id,
+            "workflow_id": info.workflow_id,
+            "run_id": info.run_id,
+            "decided_at": recorded_at,
+        }
+        new = [
+            NewEvent(
+                event_id=workflow.uuid4(),
+                type=e.type,
+                schema_version=type(e).schema_version,
+                data=ev.event_to_data(e),
+                metadata=metadata,
+            )
+            for e in events
+        ]
+        claims = [
+            UserIdClaimChange(action=action, user_id=uid, party_id=self._party_id(events), role=self._role(events))
+            for action, uid in user_id_claims(self._case, events)
+        ]
+        try:
+            result = await workflow.execute_activity(
+                "append_events",
+                AppendRequest(stream_id=info.workflow_id, expected_version=self._version, events=new, claims=claims),
+                result_type=AppendResult,
+                start_to_close_timeout=APPEND_TIMEOUT,
+                summary=", ".join(e.type for e in events),
+            )
+        except ActivityError as err:
+            cause = err.cause
+            if isinstance(cause, ApplicationError) and cause.type == "UserIdConflict":
+                raise ApplicationError(cause.message, type="user_id_conflict", non_retryable=True) from None
+            raise
+        self._version = result.last_version
+        for e in events:
+            self._case = evolve(self._case, e)
+        self._changed = True
+        self._publish()
+
+    def _party_id(self, events: list[ev.Event]) -> str:
+        return self._case.party.party_id if self._case else next(e.party.party_id for e in events if isinstance(e, ev.CaseStarted))
+
+    def _role(self, events: list[ev.Event]) -> str:
+        return str(self._case.role) if self._case else next(str(e.role) for e in events if isinstance(e, ev.CaseStarted))
+
+    def _publish(self) -> None:
+        """Upsert the search attributes and details when the stage or next deadline changes."""
+        case = self.case
+        nd = next_deadline(case)
+        mandate = case.mandate_due_on
+        attrs = (str(stage(case)), nd, mandate)
+        if attrs == self._search_attrs:
+            return
+        self._search_attrs = attrs
+        updates = [
+            names.SA_PARTY_ID.value_set(case.party.party_id),
+            names.SA_PARTY_NAME.value_set(case.party.party_name),
+            names.SA_PARTY_CATEGORY.value_set(str(case.party.category)),
+            names.SA_ROLE.value_set(str(case.role)),
+            names.SA_STAGE.value_set(str(stage(case))),
+            names.SA_NEXT_DEADLINE.value_set(_midnight(nd)) if nd else names.SA_NEXT_DEADLINE.value_unset(),
+            names.SA_MANDATE_DATE.value_set(_midnight(mandate)) if mandate else names.SA_MANDATE_DATE.value_unset(),
+        ]
+        workflow.upsert_search_attributes(updates)
+        waiting = "\n".join(f"- **{i.who}**: {i.what}" for i in build_view(case, self._today(), self.calendar).outstanding)
+        workflow.set_current_details(
+            f"**{case_summary(case)}** - stage: {stage(case).label}\n\nWaiting for:\n{waiting or '- nothing'}"
+        )
+
+    # -- time ----------------------------------------------------------------------------
+
+    def _today(self) -> date:
+        return workflow.now().date()
+
+    def _next_dcc_deadline_moment(self) -> datetime | None:
+        """When the soonest open DCC step becomes late: the end of its due day (UTC)."""
+        due = [s.due_on for s in self.case.uept.dcc_steps if s.done_on is None and not s.missed]
+        if not due:
+            return None
+        return _midnight(min(due) + timedelta(days=1))
+
+    def _history_is_long(self, params: WorkflowInput) -> bool:
+        limit = params.continue_as_new_after or HISTORY_LIMIT
+        info = workflow.info()
+        return info.get_current_history_length() >= limit or info.is_continue_as_new_suggested()
+
+    async def _continue_as_new(self, params: WorkflowInput) -> None:
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        carried = CarriedState(
+            case=self.case,
+            stream_version=self._version,
+            calendar=self.calendar,
+            seen_messages=self._seen,
+            rejected=self._rejected,
+            duplicates_ignored=self._duplicates,
+        )
+        next_input = params.model_copy(update={"continued": carried})
+        workflow.continue_as_new(next_input.model_dump(mode="json"))
+
+    @property
+    def case(self) -> CaseState:
+        """The folded case state (present once the case is open)."""
+        assert self._case is not None, "the case is not open yet"
+        return self._case
+
+    @property
+    def calendar(self) -> WorkingDayCalendar:
+        """The Working-Day calendar snapshot held in history."""
+        assert self._calendar is not None, "the calendar is not loaded yet"
+        return self._calendar
+
+
+def _midnight(d: date) -> datetime:
+    return datetime.combine(d, time(0, 0), tzinfo=timezone.utc)
+
+
+def _message_id_of(payload: Any) -> str | None:
+    if isinstance(payload, dict):
+        value = payload.get("message_id")
+        return value if isinstance(value, str) else None
+    return None
