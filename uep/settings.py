@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="PostgreSQL URL; unset means the embedded server under state_dir."
     )
+    pg_port: int = Field(
+        default=55432, description="TCP port of the embedded PostgreSQL (other terminals find it)."
+    )
     temporal_address: str = Field(default="localhost:7233", description="Temporal frontend.")
     namespace: str = Field(default="default", description="Temporal namespace.")
     task_queue: str = Field(default=TASK_QUEUE, description="Task queue of the worker.")

@@ -1,0 +1,1 @@
+"""Which PostgreSQL we talk to, its schema migrations and connection pools."""
