@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Protocol
 
 from uep.eventstore.claims import apply_claims_in_memory
 from uep.eventstore.hashing import event_hash, verify_events
@@ -24,10 +25,29 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class StoredRef(Protocol):
+    """Where an already stored event is."""
+
+    @property
+    def stream_id(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def position(self) -> int: ...
+
+
+def check_new_events(events: Sequence[NewEvent]) -> None:
+    """Refuse an empty append or one naming the same event id twice."""
+    if not events:
+        raise ValueError("append needs at least one event")
+    if len({e.event_id for e in events}) != len(events):
+        raise ValueError("append names the same event id twice")
+
+
 def find_duplicate(
     stream_id: str,
     events: Sequence[NewEvent],
-    stored: Sequence[RecordedEvent | None],
+    stored: Sequence[StoredRef | None],
 ) -> AppendResult | None:
     """Decide what a re-append means, given the stored event (or None) for each new event id.
 
@@ -78,8 +98,7 @@ class InMemoryEventStore:
         claims: Sequence[UserIdClaimChange] = (),
     ) -> AppendResult:
         """Append after ``expected_version`` (0 for a new stream); idempotent by event id."""
-        if not events:
-            raise ValueError("append needs at least one event")
+        check_new_events(events)
         async with self._lock:
             stored = [self._by_id.get(str(e.event_id)) for e in events]
             duplicate = find_duplicate(stream_id, events, stored)
