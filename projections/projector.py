@@ -1,0 +1,275 @@
+"""The projector: follows the global log and keeps read models, exactly once, resumable.
+
+Each batch of events is applied and the projection's checkpoint moved in ONE transaction, so a
+crash anywhere leaves either both or neither. The projector wakes on NOTIFY and also polls, so a
+missed notification only delays it. Positions are gapless by construction (see
+docs/event-store.md); the projector still checks each batch is contiguous and refuses to skip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from uep.eventstore.models import RecordedEvent
+from uep.eventstore.postgres import NOTIFY_CHANNEL, read_all
+
+ApplyOne = Callable[[asyncpg.Connection, RecordedEvent, str], Awaitable[None]]
+ApplyBatch = Callable[[asyncpg.Connection, Sequence[RecordedEvent], str], Awaitable[None]]
+BeforeCommit = Callable[[str, int], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Projection:
+    """A read model: its name, its table DDL (``{table}`` placeholder) and how to apply events.
+
+    ``apply`` writes one event into the table named by its last argument (the live table or a
+    rebuild's shadow). ``apply_batch``, when given, does a whole batch at once (a pure fold then
+    one write), which is what makes rebuilds fast.
+    """
+
+    name: str
+    table: str
+    ddl: str
+    apply: ApplyOne
+    apply_batch: ApplyBatch | None = None
+
+    async def apply_all(
+        self, conn: asyncpg.Connection, events: Sequence[RecordedEvent], table: str
+    ) -> None:
+        """Apply a batch, in order, into ``table``."""
+        if self.apply_batch is not None:
+            await self.apply_batch(conn, events, table)
+            return
+        for event in events:
+            await self.apply(conn, event, table)
+
+
+@dataclass(frozen=True)
+class ProjectionStatus:
+    """Where a projection stands against the head of the log."""
+
+    name: str
+    position: int
+    head: int
+
+    @property
+    def lag(self) -> int:
+        """Events not yet applied."""
+        return self.head - self.position
+
+
+class ProjectionGapError(RuntimeError):
+    """The log showed a hole that did not fill; skipping it would lose an event forever."""
+
+
+class _Gap(Exception):
+    """A batch was not contiguous (internal: retried until the gap timeout)."""
+
+
+async def _create_table(conn: asyncpg.Connection, projection: Projection, table: str) -> None:
+    """Create ``table`` from the projection's DDL unless it exists."""
+    if await conn.fetchval("SELECT to_regclass($1)", table) is None:
+        await conn.execute(projection.ddl.format(table=table))
+
+
+class Projector:
+    """Runs projections against the global log of one database."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        projections: Sequence[Projection],
+        *,
+        batch_size: int = 1000,
+        poll_interval: float = 1.0,
+        gap_timeout: float = 5.0,
+        before_commit: BeforeCommit | None = None,
+    ) -> None:
+        self._pool = pool
+        self._projections = {p.name: p for p in projections}
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._gap_timeout = gap_timeout
+        # Test hook: runs inside the batch transaction after applying, before the commit.
+        self._before_commit = before_commit
+        self._progress = asyncio.Condition()
+        self._wake = asyncio.Event()
+
+    async def setup(self) -> None:
+        """Create missing read-model tables and checkpoint rows."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            for projection in self._projections.values():
+                await _create_table(conn, projection, projection.table)
+                await conn.execute(
+                    "INSERT INTO projection_checkpoints (name) VALUES ($1) "
+                    "ON CONFLICT (name) DO NOTHING",
+                    projection.name,
+                )
+
+    async def step(self, name: str) -> int:
+        """Apply the next batch of one projection; return how many events it applied."""
+        projection = self._projections[name]
+        async with self._pool.acquire() as conn, conn.transaction():
+            # The row lock keeps two projector processes (or a rebuild's swap) from racing.
+            position = await conn.fetchval(
+                "SELECT position FROM projection_checkpoints WHERE name = $1 FOR UPDATE", name
+            )
+            events = await read_all(conn, position, self._batch_size)
+            if not events:
+                return 0
+            if events[0].position != position + 1 or events[-1].position != position + len(events):
+                raise _Gap(f"{name}: after position {position} read {events[0].position}..")
+            await projection.apply_all(conn, events, projection.table)
+            if self._before_commit is not None:
+                await self._before_commit(name, events[-1].position)
+            await conn.execute(
+                "UPDATE projection_checkpoints SET position = $2, updated_at = now() "
+                "WHERE name = $1",
+                name,
+                events[-1].position,
+            )
+        async with self._progress:
+            self._progress.notify_all()
+        return len(events)
+
+    async def catch_up(self) -> int:
+        """Apply every projection up to the current head; return events applied in total."""
+        total = 0
+        for name in self._projections:
+            total += await self._catch_up_one(name)
+        return total
+
+    async def _catch_up_one(self, name: str) -> int:
+        """One projection up to the head, waiting briefly for a gap to fill before failing."""
+        total = 0
+        gap_since: float | None = None
+        while True:
+            try:
+                applied = await self.step(name)
+            except _Gap as gap:
+                now = time.monotonic()
+                gap_since = gap_since or now
+                if now - gap_since > self._gap_timeout:
+                    raise ProjectionGapError(
+                        f"{gap}; the gap did not fill within {self._gap_timeout}s"
+                    ) from None
+                await self._wait_for_wake(min(0.05, self._gap_timeout))
+                continue
+            gap_since = None
+            total += applied
+            if applied < self._batch_size:
+                return total
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Follow the log until ``stop`` is set: LISTEN for appends, poll as a safety net."""
+        stop = stop or asyncio.Event()
+        await self.setup()
+        listener = await self._pool.acquire()
+        try:
+            await listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
+            stopper = asyncio.create_task(stop.wait())
+            try:
+                while not stop.is_set():
+                    self._wake.clear()
+                    await self.catch_up()
+                    await self._wait_for_wake(self._poll_interval, stopper)
+            finally:
+                stopper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await stopper
+                await listener.remove_listener(NOTIFY_CHANNEL, self._on_notify)
+        finally:
+            await self._pool.release(listener)
+
+    def _on_notify(self, *_: object) -> None:
+        """NOTIFY callback: something was appended."""
+        self._wake.set()
+
+    async def _wait_for_wake(self, seconds: float, *also: asyncio.Future[Any]) -> None:
+        """Wait for a notification (or ``also``) at most ``seconds``."""
+        waiter = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait([waiter, *also], timeout=seconds, return_when="FIRST_COMPLETED")
+        finally:
+            waiter.cancel()
+
+    async def wait_for(self, name: str, position: int, within: float = 30.0) -> None:
+        """Block until projection ``name`` has applied everything up to ``position``."""
+
+        async def reached() -> None:
+            async with self._progress:
+                while await self.checkpoint(name) < position:
+                    await self._progress.wait()
+
+        await asyncio.wait_for(reached(), within)
+
+    async def checkpoint(self, name: str) -> int:
+        """The projection's committed position."""
+        value = await self._pool.fetchval(
+            "SELECT position FROM projection_checkpoints WHERE name = $1", name
+        )
+        return int(value or 0)
+
+    async def status(self) -> list[ProjectionStatus]:
+        """Checkpoint and lag of every projection."""
+        head = int(await self._pool.fetchval("SELECT position FROM event_log_head"))
+        return [
+            ProjectionStatus(name, await self.checkpoint(name), head) for name in self._projections
+        ]
+
+    async def rebuild(self, name: str, batch_size: int = 5000) -> int:
+        """Rebuild from position 0 into a shadow table, then swap it in; return its position.
+
+        The live table keeps serving (and the live projector keeps advancing it) during the
+        long part; only the final catch-up and the rename hold the checkpoint lock.
+        """
+        projection = self._projections[name]
+        shadow = f"{projection.table}__rebuild"
+        async with self._pool.acquire() as conn:
+            await conn.execute(f'DROP TABLE IF EXISTS "{shadow}"')
+            await _create_table(conn, projection, shadow)
+            position = await self._fill(conn, projection, shadow, 0, batch_size)
+            async with conn.transaction():
+                await conn.execute(
+                    "INSERT INTO projection_checkpoints (name) VALUES ($1) "
+                    "ON CONFLICT (name) DO NOTHING",
+                    name,
+                )
+                await conn.execute(
+                    "SELECT 1 FROM projection_checkpoints WHERE name = $1 FOR UPDATE", name
+                )
+                position = await self._fill(conn, projection, shadow, position, batch_size)
+                await conn.execute(f'DROP TABLE IF EXISTS "{projection.table}"')
+                await conn.execute(f'ALTER TABLE "{shadow}" RENAME TO "{projection.table}"')
+                await conn.execute(
+                    "UPDATE projection_checkpoints SET position = $2, updated_at = now() "
+                    "WHERE name = $1",
+                    name,
+                    position,
+                )
+        return position
+
+    async def _fill(
+        self,
+        conn: asyncpg.Connection,
+        projection: Projection,
+        table: str,
+        position: int,
+        batch_size: int,
+    ) -> int:
+        """Apply every event after ``position`` into ``table``; return the last position."""
+        while True:
+            events = await read_all(conn, position, batch_size)
+            if not events:
+                return position
+            if events[-1].position != position + len(events):
+                raise ProjectionGapError(f"rebuild of {projection.name}: gap after {position}")
+            await projection.apply_all(conn, events, table)
+            position = events[-1].position
