@@ -88,7 +88,9 @@ class CaseActivities:
                 request.stream_id, request.events, request.expected_version, request.claims
             )
         except ExpectedVersionError as err:
-            raise ApplicationError(str(err), type="ExpectedVersionError", non_retryable=True) from err
+            raise ApplicationError(
+                str(err), type="ExpectedVersionError", non_retryable=True
+            ) from err
         except UserIdClaimError as err:
             raise ApplicationError(str(err), type="UserIdConflict", non_retryable=True) from err
         logger.info(

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from domain.assurance import AssuranceStatus, RulesVersion
 from domain.credit import CreditSupportItem
+from domain.errors import DomainError
 from domain.events import DisputeSubject, EntryCriterion, Requirement
 from domain.roles import PartyProfile, UserRole
 from domain.userid import parse_user_id
@@ -62,7 +63,10 @@ class _UserIdCommand(Command):
     @field_validator("user_id")
     @classmethod
     def _normalise(cls, value: str) -> str:
-        return parse_user_id(value)
+        try:
+            return parse_user_id(value)
+        except DomainError as err:  # pydantic reports ValueError with the field's location
+            raise ValueError(err.message) from None
 
 
 class ProposeUserId(_UserIdCommand):
@@ -310,7 +314,9 @@ MESSAGES: dict[str, Message] = {
         _m("record_quality_gate_meeting", RecordQualityGateMeeting, "DCC", "uept", signal=True),
         _m("issue_test_certificate", IssueTestCompletionCertificate, "DCC", "uept", signal=True),
         _m("book_security_assessment", BookSecurityAssessment, "Party", "security"),
-        _m("complete_security_assessment", CompleteSecurityAssessment, "User CIO", "security", True),
+        _m(
+            "complete_security_assessment", CompleteSecurityAssessment, "User CIO", "security", True
+        ),
         _m("set_security_status", SetSecurityStatus, "SEC Panel", "security", signal=True),
         _m("book_privacy_assessment", BookPrivacyAssessment, "Party", "privacy"),
         _m("complete_privacy_assessment", CompletePrivacyAssessment, "User CIO", "privacy", True),

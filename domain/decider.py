@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any, Literal
 
 from domain import commands as c
@@ -17,6 +16,7 @@ from domain import events as ev
 from domain.assurance import (
     check_privacy_status,
     check_security_status,
+    default_rules_version,
     privacy_allows_completion,
     rules_for,
     security_allows_completion,
@@ -36,10 +36,10 @@ from domain.durations import (
     DCC_REVIEW_WD,
     UEPT_NOTICE_WD,
 )
-from domain.errors import DomainError, InvalidInputError, OutOfStageError
+from domain.errors import InvalidInputError, OutOfStageError
 from domain.mandates import mandate_for
 from domain.progress import waiting_for
-from domain.roles import UserRole, check_eligibility
+from domain.roles import check_eligibility
 from domain.state import CaseState, DccStepState
 
 STEP_WORKING_DAYS: dict[ev.DccStep, int] = {
@@ -69,7 +69,7 @@ def start_case(cmd: c.StartCase, case_id: str, today: date) -> list[ev.Event]:
     check_eligibility(cmd.party, cmd.role)
     effective = _effective(cmd.started_on, today, None)
     mandate = mandate_for(cmd.party, cmd.role)
-    rules = cmd.rules_version or rules_for_start()
+    rules = cmd.rules_version or default_rules_version()
     return [
         ev.CaseStarted(
             effective_on=effective,
@@ -83,13 +83,6 @@ def start_case(cmd: c.StartCase, case_id: str, today: date) -> list[ev.Event]:
             mandate_derogated=mandate.derogated,
         )
     ]
-
-
-def rules_for_start() -> Any:
-    """The rules version a new case runs under unless told otherwise (the 2018 guidance)."""
-    from domain.assurance import default_rules_version
-
-    return default_rules_version()
 
 
 def decide(
@@ -294,7 +287,9 @@ def _submit_report(
     _not_before(on, state.uept.started_on, "UEPT started")
     due = cal.add_working_days(on, DCC_RECEIPT_WD)
     return [
-        ev.TestCompletionReportSubmitted(effective_on=on, cycle=state.uept.cycle, receipt_due_on=due)
+        ev.TestCompletionReportSubmitted(
+            effective_on=on, cycle=state.uept.cycle, receipt_due_on=due
+        )
     ]
 
 
@@ -363,7 +358,11 @@ def missed_deadlines(state: CaseState, today: date) -> list[ev.Event]:
     """DCC steps whose due date has passed with no missed event yet (timer check)."""
     if state.status != "open":
         return []
-    return [_missed(s) for s in state.uept.dcc_steps if s.done_on is None and not s.missed and today > s.due_on]
+    return [
+        _missed(s)
+        for s in state.uept.dcc_steps
+        if s.done_on is None and not s.missed and today > s.due_on
+    ]
 
 
 def _flag_missed(
@@ -413,7 +412,11 @@ def _book(
             f"{on.isoformat()}, the earliest date is {earliest.isoformat()} (SECAS FAQ)",
             field="assessment_on",
         )
-    return [ev.AssessmentBooked(effective_on=on, area=area, kind=cmd.kind, assessment_on=cmd.assessment_on)]
+    return [
+        ev.AssessmentBooked(
+            effective_on=on, area=area, kind=cmd.kind, assessment_on=cmd.assessment_on
+        )
+    ]
 
 
 def _complete_assessment(
@@ -483,7 +486,11 @@ def _notify_credit(
         )
     ]
     if not required:
-        out.append(ev.CreditSupportNotRequired(effective_on=on, requirement=requirement, threshold=threshold))
+        out.append(
+            ev.CreditSupportNotRequired(
+                effective_on=on, requirement=requirement, threshold=threshold
+            )
+        )
     return out
 
 
@@ -530,11 +537,17 @@ def _verify(
             field="requirement",
         )
     if req in state.verified:
-        raise _stage_error(state, f"SECAS already verified the {req} evidence on {state.verified[req]}")
+        raise _stage_error(
+            state, f"SECAS already verified the {req} evidence on {state.verified[req]}"
+        )
     _require_not_paused(state, req)
     if not state.requirement_met(req):
-        raise _stage_error(state, f"the {req} requirement is not met yet, so there is no evidence to verify")
-    out: list[ev.Event] = [ev.EvidenceVerified(effective_on=on, requirement=req, reference=cmd.reference)]
+        raise _stage_error(
+            state, f"the {req} requirement is not met yet, so there is no evidence to verify"
+        )
+    out: list[ev.Event] = [
+        ev.EvidenceVerified(effective_on=on, requirement=req, reference=cmd.reference)
+    ]
     remaining = [r for r in state.applicable_requirements() if r not in state.verified and r != req]
     if not remaining:
         assert state.user_id.accepted is not None
@@ -562,14 +575,20 @@ def _raise_dispute(
         _applicable(state, "privacy")
     _require_not_paused(state, cmd.subject)
     dispute_id = f"D{len(state.disputes) + 1}"
-    return [ev.DisputeRaised(effective_on=on, dispute_id=dispute_id, subject=cmd.subject, reason=cmd.reason)]
+    return [
+        ev.DisputeRaised(
+            effective_on=on, dispute_id=dispute_id, subject=cmd.subject, reason=cmd.reason
+        )
+    ]
 
 
 def _dispute_in(state: CaseState, dispute_id: str, phase: str, what: str) -> None:
     d = state.dispute(dispute_id)
     if d is None:
         known = ", ".join(x.dispute_id for x in state.disputes) or "none"
-        raise InvalidInputError(f"no dispute {dispute_id!r} (disputes: {known})", field="dispute_id")
+        raise InvalidInputError(
+            f"no dispute {dispute_id!r} (disputes: {known})", field="dispute_id"
+        )
     if d.phase != phase:
         raise _stage_error(state, f"dispute {dispute_id} is {d.phase.replace('_', ' ')}; {what}")
 
@@ -578,13 +597,22 @@ def _panel(
     state: CaseState, cmd: c.RecordPanelDetermination, on: date, _: WorkingDayCalendar
 ) -> list[ev.Event]:
     _dispute_in(state, cmd.dispute_id, "with_panel", "the Panel determines disputes it holds")
-    return [ev.PanelDeterminationMade(effective_on=on, dispute_id=cmd.dispute_id, upheld=cmd.upheld, summary=cmd.summary)]
+    return [
+        ev.PanelDeterminationMade(
+            effective_on=on, dispute_id=cmd.dispute_id, upheld=cmd.upheld, summary=cmd.summary
+        )
+    ]
 
 
 def _refer(
     state: CaseState, cmd: c.ReferDisputeToOfgem, on: date, _: WorkingDayCalendar
 ) -> list[ev.Event]:
-    _dispute_in(state, cmd.dispute_id, "panel_determined", "only a Panel determination can be referred to Ofgem")
+    _dispute_in(
+        state,
+        cmd.dispute_id,
+        "panel_determined",
+        "only a Panel determination can be referred to Ofgem",
+    )
     return [ev.DisputeReferredToOfgem(effective_on=on, dispute_id=cmd.dispute_id)]
 
 
@@ -592,20 +620,31 @@ def _ofgem(
     state: CaseState, cmd: c.RecordOfgemDetermination, on: date, _: WorkingDayCalendar
 ) -> list[ev.Event]:
     _dispute_in(state, cmd.dispute_id, "with_ofgem", "Ofgem determines referred disputes")
-    return [ev.OfgemDeterminationMade(effective_on=on, dispute_id=cmd.dispute_id, upheld=cmd.upheld, summary=cmd.summary)]
+    return [
+        ev.OfgemDeterminationMade(
+            effective_on=on, dispute_id=cmd.dispute_id, upheld=cmd.upheld, summary=cmd.summary
+        )
+    ]
 
 
 # -- the case -------------------------------------------------------------------------------
 
 
-def _withdraw(state: CaseState, cmd: c.WithdrawCase, on: date, _: WorkingDayCalendar) -> list[ev.Event]:
+def _withdraw(
+    state: CaseState, cmd: c.WithdrawCase, on: date, _: WorkingDayCalendar
+) -> list[ev.Event]:
     return [ev.CaseWithdrawn(effective_on=on, reason=cmd.reason)]
 
 
-def corrected_calendar(cal: WorkingDayCalendar, add: list[date], remove: list[date]) -> WorkingDayCalendar:
+def corrected_calendar(
+    cal: WorkingDayCalendar, add: list[date], remove: list[date]
+) -> WorkingDayCalendar:
     """The calendar with non-working days added and removed."""
     days = (set(cal.holidays) | set(add)) - set(remove)
-    return cal.model_copy(update={"holidays": sorted(days)})
+    # Built anew, not model_copy: the calendar precomputes its lookup table at construction.
+    return WorkingDayCalendar(
+        region=cal.region, first_year=cal.first_year, last_year=cal.last_year, holidays=sorted(days)
+    )
 
 
 def _correct_calendar(
@@ -635,7 +674,9 @@ def _correct_calendar(
     ]
 
 
-_HANDLERS: dict[type[c.Command], Callable[[CaseState, Any, date, WorkingDayCalendar], list[ev.Event]]] = {
+_HANDLERS: dict[
+    type[c.Command], Callable[[CaseState, Any, date, WorkingDayCalendar], list[ev.Event]]
+] = {
     c.ProposeUserId: _propose_user_id,
     c.AcceptUserId: _answer_user_id,
     c.RejectUserId: _answer_user_id,
@@ -668,7 +709,9 @@ _HANDLERS: dict[type[c.Command], Callable[[CaseState, Any, date, WorkingDayCalen
 }
 
 
-def user_id_claims(state: CaseState | None, events: list[ev.Event]) -> list[tuple[Literal["claim", "release"], str]]:
+def user_id_claims(
+    state: CaseState | None, events: list[ev.Event]
+) -> list[tuple[Literal["claim", "release"], str]]:
     """User ID claims the events make or release (H1.4): written with the events, atomically."""
     out: list[tuple[Literal["claim", "release"], str]] = []
     for e in events:
@@ -681,16 +724,3 @@ def user_id_claims(state: CaseState | None, events: list[ev.Event]) -> list[tupl
             if held and state.user_id.status in ("proposed", "accepted"):
                 out.append(("release", held))
     return out
-
-
-__all__ = [
-    "STEP_WORKING_DAYS",
-    "DomainError",
-    "Decimal",
-    "UserRole",
-    "corrected_calendar",
-    "decide",
-    "missed_deadlines",
-    "start_case",
-    "user_id_claims",
-]

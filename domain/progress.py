@@ -20,6 +20,19 @@ if TYPE_CHECKING:
     from domain.calendar import WorkingDayCalendar
     from domain.state import AssessmentState, CaseState
 
+UEPT_TYPICAL_TEST_WD = 40
+"""Assumption: Working Days a Party spends running the UEPT scenarios (seed 001 has no figure)."""
+SECURITY_TYPICAL_WEEKS = 8
+"""Assumption: weeks from a security assessment to the Panel's status ("depends on scale")."""
+PRIVACY_TYPICAL_WEEKS = 16
+"""Privacy after booking: 5-7 months in all (guidance s.7) less the 12 weeks' notice."""
+PANEL_STATUS_WEEKS = 4
+"""Assumption: weeks from an assessment's completion to the Panel setting the status."""
+CREDIT_REVIEW_DAYS = 31
+"""The DCC reviews the Credit Cover Requirement monthly (seed 001 note 1)."""
+SECAS_VERIFICATION_WD = 5
+"""Assumption: Working Days SECAS takes to verify the last evidence (H1.11)."""
+
 Actor = Literal["Party", "DCC", "User CIO", "SEC Panel", "SECAS", "Ofgem"]
 
 
@@ -121,27 +134,44 @@ def outstanding(state: CaseState) -> list[OutstandingItem]:
     items += _credit_items(state)
     for req in state.applicable_requirements():
         if req not in state.verified and state.requirement_met(req):
-            items.append(OutstandingItem(requirement=req, who="SECAS", what=f"verify the {req} evidence (H1.11)"))
+            items.append(
+                OutstandingItem(
+                    requirement=req, who="SECAS", what=f"verify the {req} evidence (H1.11)"
+                )
+            )
     for d in state.disputes:
         if d.pauses:
             who: Actor = "SEC Panel" if d.phase == "with_panel" else "Ofgem"
             items.append(
-                OutstandingItem(requirement=d.subject, who=who, what=f"determine dispute {d.dispute_id} ({d.subject})")
+                OutstandingItem(
+                    requirement=d.subject,
+                    who=who,
+                    what=f"determine dispute {d.dispute_id} ({d.subject})",
+                )
             )
     return items
 
 
 def waiting_for(state: CaseState) -> list[str]:
     """Outstanding items as short sentences, for error messages."""
-    return [f"{i.who}: {i.what}" + (f" by {i.due_on.isoformat()}" if i.due_on else "") for i in outstanding(state)]
+    return [
+        f"{i.who}: {i.what}" + (f" by {i.due_on.isoformat()}" if i.due_on else "")
+        for i in outstanding(state)
+    ]
 
 
 def _user_id_items(state: CaseState) -> list[OutstandingItem]:
     u = state.user_id
     if u.status in ("not_started", "rejected"):
-        return [OutstandingItem(requirement="user_id", who="Party", what="propose a User ID to the DCC")]
+        return [
+            OutstandingItem(requirement="user_id", who="Party", what="propose a User ID to the DCC")
+        ]
     if u.status == "proposed":
-        return [OutstandingItem(requirement="user_id", who="DCC", what=f"accept or reject User ID {u.proposed}")]
+        return [
+            OutstandingItem(
+                requirement="user_id", who="DCC", what=f"accept or reject User ID {u.proposed}"
+            )
+        ]
     return []
 
 
@@ -194,11 +224,25 @@ def _assurance_items(state: CaseState, area: str, a: AssessmentState) -> list[Ou
 def _credit_items(state: CaseState) -> list[OutstandingItem]:
     cr = state.credit
     if cr.phase == "awaiting_requirement":
-        return [OutstandingItem(requirement="credit", who="DCC", what="notify the Credit Cover Requirement")]
+        return [
+            OutstandingItem(
+                requirement="credit", who="DCC", what="notify the Credit Cover Requirement"
+            )
+        ]
     if cr.phase == "required":
-        return [OutstandingItem(requirement="credit", who="Party", what=f"lodge Credit Support of GBP {cr.requirement}")]
+        return [
+            OutstandingItem(
+                requirement="credit",
+                who="Party",
+                what=f"lodge Credit Support of GBP {cr.requirement}",
+            )
+        ]
     if cr.phase == "lodged":
-        return [OutstandingItem(requirement="credit", who="DCC", what="assess the lodged Credit Support")]
+        return [
+            OutstandingItem(
+                requirement="credit", who="DCC", what="assess the lodged Credit Support"
+            )
+        ]
     return []
 
 
@@ -209,14 +253,39 @@ def deadlines(state: CaseState) -> list[Deadline]:
         return out
     step = state.uept.open_step()
     if step is not None:
-        out.append(Deadline(what=f"DCC {step.step.replace('_', ' ')}", who="DCC", due_on=step.due_on, kind="dcc_step"))
+        out.append(
+            Deadline(
+                what=f"DCC {step.step.replace('_', ' ')}",
+                who="DCC",
+                due_on=step.due_on,
+                kind="dcc_step",
+            )
+        )
     if state.uept.phase == "notice_given" and state.uept.earliest_start_on:
-        out.append(Deadline(what="earliest UEPT start", who="DCC", due_on=state.uept.earliest_start_on, kind="uept_start"))
+        out.append(
+            Deadline(
+                what="earliest UEPT start",
+                who="DCC",
+                due_on=state.uept.earliest_start_on,
+                kind="uept_start",
+            )
+        )
     for area, a in (("security", state.security), ("privacy", state.privacy)):
         if a.phase == "booked" and a.booked_for:
-            out.append(Deadline(what=f"{area} assessment", who="User CIO", due_on=a.booked_for, kind="assessment"))
+            out.append(
+                Deadline(
+                    what=f"{area} assessment",
+                    who="User CIO",
+                    due_on=a.booked_for,
+                    kind="assessment",
+                )
+            )
     if state.mandate_due_on and not state.mandate_derogated:
-        out.append(Deadline(what="DCC User mandate", who="Party", due_on=state.mandate_due_on, kind="mandate"))
+        out.append(
+            Deadline(
+                what="DCC User mandate", who="Party", due_on=state.mandate_due_on, kind="mandate"
+            )
+        )
     return sorted(out, key=lambda d: d.due_on)
 
 
@@ -237,11 +306,11 @@ def forecast_completion(state: CaseState, today: date, calendar: WorkingDayCalen
     if state.status == "withdrawn":
         return None
     ends = [_uept_end(state, today, calendar), _credit_end(state, today)]
-    ends.append(_assurance_end(state.security, today, durations.SECURITY_TYPICAL_WEEKS))
+    ends.append(_assurance_end(state.security, today, SECURITY_TYPICAL_WEEKS))
     if state.privacy.applicable:
-        ends.append(_assurance_end(state.privacy, today, durations.PRIVACY_TYPICAL_MONTHS[1] * 4 + 4))
+        ends.append(_assurance_end(state.privacy, today, PRIVACY_TYPICAL_WEEKS))
     latest = max(e for e in ends)
-    return calendar.add_working_days(latest, durations.SECAS_VERIFICATION_WD)
+    return calendar.add_working_days(latest, SECAS_VERIFICATION_WD)
 
 
 def _uept_end(state: CaseState, today: date, cal: WorkingDayCalendar) -> date:
@@ -251,16 +320,21 @@ def _uept_end(state: CaseState, today: date, cal: WorkingDayCalendar) -> date:
         return today
     if u.phase == "not_started":
         start = cal.add_working_days(today, durations.UEPT_NOTICE_WD)
-        return cal.add_working_days(start, durations.UEPT_TYPICAL_TEST_WD + dcc_steps)
+        return cal.add_working_days(start, UEPT_TYPICAL_TEST_WD + dcc_steps)
     if u.phase == "notice_given":
         start = max(u.planned_start_on or today, u.earliest_start_on or today, today)
-        return cal.add_working_days(start, durations.UEPT_TYPICAL_TEST_WD + dcc_steps)
+        return cal.add_working_days(start, UEPT_TYPICAL_TEST_WD + dcc_steps)
     if u.phase == "testing":
         started = u.started_on or today
-        end_of_tests = max(cal.add_working_days(started, durations.UEPT_TYPICAL_TEST_WD), today)
+        end_of_tests = max(cal.add_working_days(started, UEPT_TYPICAL_TEST_WD), today)
         return cal.add_working_days(end_of_tests, dcc_steps)
     step = u.open_step()
-    remaining = {"report_submitted": dcc_steps, "report_received": 7, "review_concluded": 2, "certificate_due": 0}
+    remaining = {
+        "report_submitted": dcc_steps,
+        "report_received": 7,
+        "review_concluded": 2,
+        "certificate_due": 0,
+    }
     base = max(step.due_on, today) if step else today
     return cal.add_working_days(base, remaining.get(u.phase, 0))
 
@@ -273,10 +347,10 @@ def _assurance_end(a: AssessmentState, today: date, typical_weeks: int) -> date:
         return booked + timedelta(weeks=typical_weeks)
     if a.phase == "booked" and a.booked_for:
         return max(a.booked_for, today) + timedelta(weeks=typical_weeks)
-    return today + timedelta(weeks=durations.PANEL_STATUS_WEEKS)
+    return today + timedelta(weeks=PANEL_STATUS_WEEKS)
 
 
 def _credit_end(state: CaseState, today: date) -> date:
     if state.requirement_met("credit"):
         return today
-    return today + timedelta(days=durations.CREDIT_REVIEW_DAYS)
+    return today + timedelta(days=CREDIT_REVIEW_DAYS)

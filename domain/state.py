@@ -232,7 +232,7 @@ def start(event: ev.CaseStarted) -> CaseState:
     )
 
 
-def evolve(state: CaseState | None, event: ev.Event) -> CaseState:  # noqa: C901 - one match
+def evolve(state: CaseState | None, event: ev.Event) -> CaseState:
     """Apply one event to the state; a ``CaseStarted`` begins a new case on the stream."""
     if isinstance(event, ev.CaseStarted):
         return start(event)
@@ -243,11 +243,15 @@ def evolve(state: CaseState | None, event: ev.Event) -> CaseState:  # noqa: C901
     match event:
         case ev.UserIdProposed(user_id=uid):
             return s.model_copy(
-                update={"user_id": s.user_id.model_copy(update={"status": "proposed", "proposed": uid})}
+                update={
+                    "user_id": s.user_id.model_copy(update={"status": "proposed", "proposed": uid})
+                }
             )
         case ev.UserIdAccepted(user_id=uid):
             return s.model_copy(
-                update={"user_id": s.user_id.model_copy(update={"status": "accepted", "accepted": uid})}
+                update={
+                    "user_id": s.user_id.model_copy(update={"status": "accepted", "accepted": uid})
+                }
             )
         case ev.UserIdRejected(user_id=uid, reason=reason):
             rejected = [*s.user_id.rejected, uid]
@@ -336,9 +340,13 @@ def evolve(state: CaseState | None, event: ev.Event) -> CaseState:  # noqa: C901
             )
             return s.model_copy(update={"credit": credit})
         case ev.CreditSupportNotRequired():
-            return s.model_copy(update={"credit": s.credit.model_copy(update={"phase": "not_required"})})
+            return s.model_copy(
+                update={"credit": s.credit.model_copy(update={"phase": "not_required"})}
+            )
         case ev.CreditSupportLodged(items=items):
-            credit = s.credit.model_copy(update={"phase": "lodged", "lodged": [*s.credit.lodged, *items]})
+            credit = s.credit.model_copy(
+                update={"phase": "lodged", "lodged": [*s.credit.lodged, *items]}
+            )
             return s.model_copy(update={"credit": credit})
         case ev.CreditSupportAssessed(accepted=accepted, accepted_total=total, reasons=reasons):
             credit = s.credit.model_copy(
@@ -357,7 +365,9 @@ def evolve(state: CaseState | None, event: ev.Event) -> CaseState:  # noqa: C901
         case ev.CompletionNotified(recipient=recipient):
             return s.model_copy(update={"notified": [*s.notified, recipient]})
         case ev.DisputeRaised(dispute_id=did, subject=subject, reason=reason):
-            d = DisputeState(dispute_id=did, subject=subject, reason=reason, raised_on=event.effective_on)
+            d = DisputeState(
+                dispute_id=did, subject=subject, reason=reason, raised_on=event.effective_on
+            )
             return s.model_copy(update={"disputes": [*s.disputes, d]})
         case ev.PanelDeterminationMade(dispute_id=did, upheld=upheld):
             return _with_dispute(s, did, phase="panel_determined", panel_upheld=upheld)

@@ -174,7 +174,10 @@ def build_view(
         outstanding=progress.outstanding(state),
         deadlines=[
             DeadlineView(
-                what=d.what, who=d.who, due_on=d.due_on, working_days_left=_wd_left(calendar, today, d.due_on)
+                what=d.what,
+                who=d.who,
+                due_on=d.due_on,
+                working_days_left=_wd_left(calendar, today, d.due_on),
             )
             for d in progress.deadlines(state)
         ],

@@ -9,8 +9,9 @@ before the state evolves, so the store is the record and the workflow never runs
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Coroutine
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -23,7 +24,13 @@ with workflow.unsafe.imports_passed_through():
     from domain import commands as c
     from domain import events as ev
     from domain.calendar import WorkingDayCalendar
-    from domain.decider import corrected_calendar, decide, missed_deadlines, start_case, user_id_claims
+    from domain.decider import (
+        corrected_calendar,
+        decide,
+        missed_deadlines,
+        start_case,
+        user_id_claims,
+    )
     from domain.errors import DomainError
     from domain.progress import next_deadline, stage
     from domain.state import CaseState, evolve
@@ -54,7 +61,9 @@ def parse_message(name: str, raw: Any) -> c.Command:
     """Validate a message payload against its command model, or raise a readable error."""
     message = c.MESSAGES.get(name)
     if message is None:
-        raise ApplicationError(f"unknown message {name!r}", type="invalid_input", non_retryable=True)
+        raise ApplicationError(
+            f"unknown message {name!r}", type="invalid_input", non_retryable=True
+        )
     try:
         return message.model.model_validate({} if raw is None else raw)
     except ValidationError as err:
@@ -72,7 +81,7 @@ def _update(name: str) -> Any:
     """An update handler (with validator) that runs one message through the decider."""
     message = c.MESSAGES[name]
 
-    async def handler(self: UserEntryProcess, payload: Any) -> UpdateResult:
+    async def handler(self: Any, payload: Any) -> UpdateResult:
         return await self._apply_update(name, payload)
 
     handler.__name__ = name
@@ -80,7 +89,7 @@ def _update(name: str) -> Any:
     description = f"{message.summary} Sent by: {message.sender}."
     defined = workflow.update(name=name, description=description)(handler)
 
-    def validate(self: UserEntryProcess, payload: Any) -> None:
+    def validate(self: Any, payload: Any) -> None:
         self._validate(name, payload)
 
     defined.validator(validate)
@@ -91,7 +100,7 @@ def _signal(name: str) -> Any:
     """A signal handler for fire-and-forget senders; ``message_id`` required, repeats ignored."""
     message = c.MESSAGES[name]
 
-    async def handler(self: UserEntryProcess, payload: Any) -> None:
+    async def handler(self: Any, payload: Any) -> None:
         await self._apply_signal(name, payload)
 
     handler.__name__ = f"{name}_signal"
@@ -148,7 +157,9 @@ class UserEntryProcess:
 
     def _open_input(self) -> WorkflowInput:
         if self._input is None:
-            raise ApplicationError(self._start_error or "no input", type="invalid_input", non_retryable=True)
+            raise ApplicationError(
+                self._start_error or "no input", type="invalid_input", non_retryable=True
+            )
         expected = names.workflow_id(self._input.party.party_id, self._input.role)
         if workflow.info().workflow_id != expected:
             raise ApplicationError(
@@ -163,7 +174,11 @@ class UserEntryProcess:
         """Begin (or, after continue-as-new, resume) the case and its calendar snapshot."""
         if params.continued is not None:
             carried = params.continued
-            self._case, self._version, self._calendar = carried.case, carried.stream_version, carried.calendar
+            self._case, self._version, self._calendar = (
+                carried.case,
+                carried.stream_version,
+                carried.calendar,
+            )
             self._seen, self._rejected = dict(carried.seen_messages), list(carried.rejected)
             self._duplicates = carried.duplicates_ignored
             self._publish()
@@ -176,7 +191,11 @@ class UserEntryProcess:
         started_on = decided[0].effective_on
         self._calendar = await workflow.execute_activity(
             "load_calendar",
-            CalendarRequest(region=params.calendar_region, first_year=started_on.year - 1, last_year=today.year + 6),
+            CalendarRequest(
+                region=params.calendar_region,
+                first_year=started_on.year - 1,
+                last_year=today.year + 6,
+            ),
             result_type=WorkingDayCalendar,
             start_to_close_timeout=APPEND_TIMEOUT,
             summary="Load the Working-Day calendar",
@@ -188,21 +207,21 @@ class UserEntryProcess:
             start_to_close_timeout=APPEND_TIMEOUT,
             summary="Find where the case's event stream ends",
         )
-        await self._persist(decided, "start", params.actor or "operator", workflow.info().workflow_id)
+        await self._persist(
+            decided, "start", params.actor or "operator", workflow.info().workflow_id
+        )
         self._publish()
 
     async def _wait_for_progress_or_dcc_deadline(self) -> None:
         """Sleep until a message changes the case or the next DCC deadline passes."""
         deadline = self._next_dcc_deadline_moment()
         timeout = None if deadline is None else max(deadline - workflow.now(), timedelta(0))
-        try:
+        with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(
                 lambda: self._changed or self.case.status != "open",
                 timeout=timeout,
                 timeout_summary="DCC completion deadline" if timeout is not None else None,
             )
-        except TimeoutError:
-            pass
         self._changed = False
 
     async def _record_missed_dcc_deadlines(self) -> None:
@@ -230,7 +249,12 @@ class UserEntryProcess:
                 summary=f"Notify the {recipient} of completion",
             )
             async with self._lock:
-                events = decide(self.case, c.RecordCompletionNotice(recipient=recipient), self._today(), self.calendar)
+                events = decide(
+                    self.case,
+                    c.RecordCompletionNotice(recipient=recipient),
+                    self._today(),
+                    self.calendar,
+                )
                 await self._persist(events, "completion_notice", "SECAS", None)
         self._publish()
 
@@ -294,8 +318,12 @@ class UserEntryProcess:
     def _validate(self, name: str, payload: Any) -> None:
         """Refuse bad input before it reaches history: shape first, then the domain rules."""
         command = parse_message(name, payload)
+        if self._start_error is not None:
+            raise ApplicationError(
+                f"the case could not open: {self._start_error}", type="invalid_input"
+            )
         if self._case is None or self._calendar is None:
-            raise ApplicationError("the case is still opening; send the message again shortly", type="not_ready")
+            return  # still opening: the handler waits for the case and decides then
         if command.message_id and command.message_id in self._seen:
             return  # a repeat is answered with the first result, changing nothing
         try:
@@ -315,7 +343,9 @@ class UserEntryProcess:
                 raise domain_failure(err) from None
             await self._persist(events, name, command.actor or "operator", command.message_id)
             if isinstance(command, c.CorrectCalendar):
-                self._calendar = corrected_calendar(self.calendar, command.add_holidays, command.remove_holidays)
+                self._calendar = corrected_calendar(
+                    self.calendar, command.add_holidays, command.remove_holidays
+                )
             types = [e.type for e in events]
             if command.message_id:
                 self._seen[command.message_id] = types
@@ -328,7 +358,9 @@ class UserEntryProcess:
             self._reject(name, _message_id_of(payload), str(err))
             return
         if not command.message_id:
-            self._reject(name, None, f"{name}: message_id is required on a signal, so a repeat is harmless")
+            self._reject(
+                name, None, f"{name}: message_id is required on a signal, so a repeat is harmless"
+            )
             return
         await workflow.wait_condition(lambda: self._case is not None)
         async with self._lock:
@@ -348,7 +380,9 @@ class UserEntryProcess:
 
     def _reject(self, name: str, message_id: str | None, error: str) -> None:
         workflow.logger.warning("signal %s refused: %s", name, error)
-        entry = RejectedMessage(name=name, message_id=message_id, received_at=workflow.now(), error=error)
+        entry = RejectedMessage(
+            name=name, message_id=message_id, received_at=workflow.now(), error=error
+        )
         self._rejected = [*self._rejected, entry][-REJECTED_KEPT:]
 
     def _result(self, types: list[str], duplicate: bool = False) -> UpdateResult:
@@ -362,7 +396,9 @@ class UserEntryProcess:
 
     # -- persistence and publishing ------------------------------------------------------
 
-    async def _persist(self, events: list[ev.Event], command: str, actor: str, causation: str | None) -> None:
+    async def _persist(
+        self, events: list[ev.Event], command: str, actor: str, causation: str | None
+    ) -> None:
         """Append the events through the activity, then, and only then, evolve the state."""
         if not events:
             return
@@ -388,13 +424,20 @@ class UserEntryProcess:
             for e in events
         ]
         claims = [
-            UserIdClaimChange(action=action, user_id=uid, party_id=self._party_id(events), role=self._role(events))
+            UserIdClaimChange(
+                action=action, user_id=uid, party_id=self._party_id(events), role=self._role(events)
+            )
             for action, uid in user_id_claims(self._case, events)
         ]
         try:
             result = await workflow.execute_activity(
                 "append_events",
-                AppendRequest(stream_id=info.workflow_id, expected_version=self._version, events=new, claims=claims),
+                AppendRequest(
+                    stream_id=info.workflow_id,
+                    expected_version=self._version,
+                    events=new,
+                    claims=claims,
+                ),
                 result_type=AppendResult,
                 start_to_close_timeout=APPEND_TIMEOUT,
                 summary=", ".join(e.type for e in events),
@@ -402,7 +445,9 @@ class UserEntryProcess:
         except ActivityError as err:
             cause = err.cause
             if isinstance(cause, ApplicationError) and cause.type == "UserIdConflict":
-                raise ApplicationError(cause.message, type="user_id_conflict", non_retryable=True) from None
+                raise ApplicationError(
+                    cause.message, type="user_id_conflict", non_retryable=True
+                ) from None
             raise
         self._version = result.last_version
         for e in events:
@@ -411,10 +456,18 @@ class UserEntryProcess:
         self._publish()
 
     def _party_id(self, events: list[ev.Event]) -> str:
-        return self._case.party.party_id if self._case else next(e.party.party_id for e in events if isinstance(e, ev.CaseStarted))
+        return (
+            self._case.party.party_id
+            if self._case
+            else next(e.party.party_id for e in events if isinstance(e, ev.CaseStarted))
+        )
 
     def _role(self, events: list[ev.Event]) -> str:
-        return str(self._case.role) if self._case else next(str(e.role) for e in events if isinstance(e, ev.CaseStarted))
+        return (
+            str(self._case.role)
+            if self._case
+            else next(str(e.role) for e in events if isinstance(e, ev.CaseStarted))
+        )
 
     def _publish(self) -> None:
         """Upsert the search attributes and details when the stage or next deadline changes."""
@@ -431,14 +484,20 @@ class UserEntryProcess:
             names.SA_PARTY_CATEGORY.value_set(str(case.party.category)),
             names.SA_ROLE.value_set(str(case.role)),
             names.SA_STAGE.value_set(str(stage(case))),
-            names.SA_NEXT_DEADLINE.value_set(_midnight(nd)) if nd else names.SA_NEXT_DEADLINE.value_unset(),
-            names.SA_MANDATE_DATE.value_set(_midnight(mandate)) if mandate else names.SA_MANDATE_DATE.value_unset(),
+            names.SA_NEXT_DEADLINE.value_set(_midnight(nd))
+            if nd
+            else names.SA_NEXT_DEADLINE.value_unset(),
+            names.SA_MANDATE_DATE.value_set(_midnight(mandate))
+            if mandate
+            else names.SA_MANDATE_DATE.value_unset(),
         ]
         workflow.upsert_search_attributes(updates)
-        waiting = "\n".join(f"- **{i.who}**: {i.what}" for i in build_view(case, self._today(), self.calendar).outstanding)
-        workflow.set_current_details(
-            f"**{case_summary(case)}** - stage: {stage(case).label}\n\nWaiting for:\n{waiting or '- nothing'}"
+        waiting = "\n".join(
+            f"- **{i.who}**: {i.what}"
+            for i in build_view(case, self._today(), self.calendar).outstanding
         )
+        headline = f"**{case_summary(case)}** - stage: {stage(case).label}"
+        workflow.set_current_details(f"{headline}\n\nWaiting for:\n{waiting or '- nothing'}")
 
     # -- time ----------------------------------------------------------------------------
 
@@ -484,7 +543,7 @@ class UserEntryProcess:
 
 
 def _midnight(d: date) -> datetime:
-    return datetime.combine(d, time(0, 0), tzinfo=timezone.utc)
+    return datetime.combine(d, time(0, 0), tzinfo=UTC)
 
 
 def _message_id_of(payload: Any) -> str | None:

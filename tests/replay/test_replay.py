@@ -1,4 +1,4 @@
-"""Recorded histories replay against today's workflow code: a change that breaks running cases fails.
+"""Recorded histories replay against today's code: a change that breaks running cases fails.
 
 New histories are recorded by running the workflow tests with ``UEP_RECORD_HISTORIES=1``; keep
 old ones: each is a case that may still be running somewhere.
@@ -24,7 +24,7 @@ def test_there_are_recorded_histories() -> None:
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_history_replays(path: Path) -> None:
-    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    history = WorkflowHistory.from_json(path.stem, path.read_text())  # noqa: ASYNC240 - tiny file
     replayer = Replayer(workflows=list(WORKFLOWS), data_converter=pydantic_data_converter)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None

@@ -6,13 +6,14 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 
 from domain.calendar import WorkingDayCalendar
 from domain.calendar_data import build_calendar
 from domain.roles import UserRole
 from tests.workflows.conftest import Harness
-from workflows.io import UpdateResult
+from workflows.io import CaseResult, UpdateResult
 from workflows.names import STATE_QUERY, WORKFLOW_TYPE, workflow_id
 
 CALENDAR: WorkingDayCalendar = build_calendar("england-and-wales", 2019, 2032)
@@ -41,7 +42,11 @@ def party(role: UserRole, party_id: str | None = None, **extra: Any) -> dict[str
 
 
 async def start(
-    h: Harness, role: UserRole, started_on: date, party_data: dict[str, Any] | None = None, **extra: Any
+    h: Harness,
+    role: UserRole,
+    started_on: date,
+    party_data: dict[str, Any] | None = None,
+    **extra: Any,
 ) -> WorkflowHandle[Any, Any]:
     """Start a case for a new Party in ``role``, backdated to ``started_on``."""
     p = party_data or party(role)
@@ -51,20 +56,42 @@ async def start(
         payload,
         id=workflow_id(p["party_id"], str(role)),
         task_queue=h.task_queue,
+        result_type=CaseResult,
         static_summary=f"{p['party_name']} - {role.label}",
     )
 
 
+def _json(payload: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in payload.items()}
+
+
 async def send(handle: WorkflowHandle[Any, Any], name: str, **payload: Any) -> UpdateResult:
-    """Send an update and return its result."""
-    body = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in payload.items()}
-    return await handle.execute_update(name, body, result_type=UpdateResult)
+    """Send an update that must be accepted; a refusal fails the test with its message."""
+    try:
+        return await handle.execute_update(name, _json(payload), result_type=UpdateResult)
+    except WorkflowUpdateFailedError as err:
+        raise AssertionError(f"{name} refused: {refusal(err)}") from err
+
+
+async def refused(handle: WorkflowHandle[Any, Any], name: str, payload: Any) -> str:
+    """Send an update that must be refused; return the refusal message."""
+    body = _json(payload) if isinstance(payload, dict) else payload
+    try:
+        await handle.execute_update(name, body, result_type=UpdateResult)
+    except WorkflowUpdateFailedError as err:
+        return refusal(err)
+    raise AssertionError(f"{name} was accepted, expected a refusal")
+
+
+def refusal(err: WorkflowUpdateFailedError) -> str:
+    """The message of the ApplicationError behind a failed update."""
+    cause = err.cause
+    return str(cause.message if isinstance(cause, ApplicationError) else cause)
 
 
 async def signal(handle: WorkflowHandle[Any, Any], name: str, **payload: Any) -> None:
     """Send a signal (fire and forget)."""
-    body = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in payload.items()}
-    await handle.signal(name, body)
+    await handle.signal(name, _json(payload))
 
 
 async def view(handle: WorkflowHandle[Any, Any]) -> dict[str, Any]:
@@ -84,7 +111,9 @@ async def user_id_accepted(handle: WorkflowHandle[Any, Any], uid: str, on: date)
     await send(handle, "accept_user_id", user_id=uid, effective_on=on)
 
 
-async def uept_certified(handle: WorkflowHandle[Any, Any], notice_on: date, finish_on: date) -> None:
+async def uept_certified(
+    handle: WorkflowHandle[Any, Any], notice_on: date, finish_on: date
+) -> None:
     """UEPT from notice to certificate: backdated notice and start, completion steps on one day."""
     earliest = CALENDAR.add_working_days(notice_on, 60)
     await send(handle, "give_uept_notice", planned_start_on=earliest, effective_on=notice_on)
@@ -117,7 +146,9 @@ async def assurance_approved(handle: WorkflowHandle[Any, Any], area: str, booked
     await send(handle, f"set_{area}_status", status="approved", effective_on=on)
 
 
-async def verify_all(handle: WorkflowHandle[Any, Any], requirements: list[str], on: date) -> UpdateResult:
+async def verify_all(
+    handle: WorkflowHandle[Any, Any], requirements: list[str], on: date
+) -> UpdateResult:
     """SECAS verifies each requirement's evidence; returns the last result."""
     result = None
     for req in requirements:

@@ -36,7 +36,8 @@ async def test_full_case_completes_and_notifies(harness: Harness, role: UserRole
     last = await story.verify_all(handle, requirements, today)
 
     assert last.events == ["EvidenceVerified", "UserEntryProcessCompleted"]
-    result = await handle.result(result_type=CaseResult)
+    result = await handle.result()
+    assert isinstance(result, CaseResult)
     assert result.status == "completed"
     assert result.user_id == uid.replace("-", "").lower()
     stored = [e.type for e in await harness.store.read_stream(handle.id)]
