@@ -1,0 +1,1 @@
+"""Data files of the domain (rules data with their sources), read through importlib.resources."""
