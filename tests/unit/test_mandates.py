@@ -1,0 +1,142 @@
+"""DCC User mandates (guidance s.2.2; seeds 001, 003)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from domain.mandates import (
+    Mandate,
+    MandateStatus,
+    mandate_for,
+    mandate_status,
+)
+from domain.roles import Licence, PartyCategory, PartyProfile, UserRole
+
+
+def party(category: PartyCategory, **extra: object) -> PartyProfile:
+    fields: dict[str, object] = {
+        "party_id": "p1",
+        "party_name": "Party One",
+        "category": category,
+        "licences": list(Licence),
+    }
+    fields.update(extra)
+    return PartyProfile.model_validate(fields)
+
+
+SUPPLIER_ROLES = [UserRole.IMPORT_SUPPLIER, UserRole.EXPORT_SUPPLIER, UserRole.GAS_SUPPLIER]
+
+
+@pytest.mark.parametrize("role", SUPPLIER_ROLES)
+def test_large_supplier(role: UserRole) -> None:
+    m = mandate_for(party(PartyCategory.LARGE_SUPPLIER), role)
+    assert m.due == date(2017, 5, 25)
+    assert "s.2.2" in m.source
+    assert not m.derogated
+
+
+@pytest.mark.parametrize("role", SUPPLIER_ROLES)
+def test_small_domestic_supplier(role: UserRole) -> None:
+    assert mandate_for(party(PartyCategory.SMALL_SUPPLIER), role).due == date(2017, 11, 25)
+
+
+@pytest.mark.parametrize("category", [PartyCategory.LARGE_SUPPLIER, PartyCategory.SMALL_SUPPLIER])
+def test_non_domestic_supplier(category: PartyCategory) -> None:
+    m = mandate_for(party(category, supplies_domestic=False), UserRole.GAS_SUPPLIER)
+    assert m.due == date(2018, 8, 31)
+
+
+def test_controlled_market_entry_derogation() -> None:
+    m = mandate_for(
+        party(PartyCategory.SMALL_SUPPLIER, controlled_market_entry=True),
+        UserRole.IMPORT_SUPPLIER,
+    )
+    assert m.derogated
+    assert m.due == date(2017, 11, 25)
+    assert "Controlled Market Entry" in m.note
+
+
+def test_supplier_in_other_user_role_has_no_mandate() -> None:
+    m = mandate_for(party(PartyCategory.LARGE_SUPPLIER), UserRole.OTHER_USER)
+    assert m.due is None
+    assert "Other User" in m.note
+
+
+def test_dno_keeps_both_dates_with_sources() -> None:
+    m = mandate_for(
+        party(PartyCategory.ELECTRICITY_NETWORK_PARTY), UserRole.ELECTRICITY_DISTRIBUTOR
+    )
+    assert m.due == date(2017, 11, 12)
+    assert "v1.3" in m.source
+    assert [a.due for a in m.alternatives] == [date(2018, 1, 21)]
+    assert "Gemserv" in m.alternatives[0].source
+
+
+def test_idno_has_no_mandate() -> None:
+    m = mandate_for(
+        party(PartyCategory.ELECTRICITY_NETWORK_PARTY, is_idno=True),
+        UserRole.ELECTRICITY_DISTRIBUTOR,
+    )
+    assert m.due is None
+    assert "IDNO" in m.note
+
+
+def test_gas_transporter_has_no_mandate() -> None:
+    m = mandate_for(party(PartyCategory.GAS_NETWORK_PARTY), UserRole.GAS_TRANSPORTER)
+    assert m.due is None
+    assert "Gas Network Operators" in m.note
+
+
+@pytest.mark.parametrize("role", list(UserRole))
+def test_other_sec_party_never_mandated(role: UserRole) -> None:
+    assert mandate_for(party(PartyCategory.OTHER_SEC_PARTY), role).due is None
+
+
+def test_network_party_in_supplier_role_not_mandated() -> None:
+    m = mandate_for(party(PartyCategory.ELECTRICITY_NETWORK_PARTY), UserRole.IMPORT_SUPPLIER)
+    assert m.due is None
+
+
+DUE = date(2017, 11, 25)
+MANDATE = Mandate(due=DUE, source="test")
+
+
+@pytest.mark.parametrize(
+    ("completed", "forecast", "today", "status"),
+    [
+        (date(2017, 11, 1), None, date(2020, 1, 1), MandateStatus.MET),
+        (DUE, None, DUE, MandateStatus.MET),
+        (date(2017, 11, 26), None, date(2017, 11, 26), MandateStatus.BREACHED),
+        (None, None, date(2017, 11, 26), MandateStatus.BREACHED),
+        (None, date(2017, 11, 1), date(2017, 11, 26), MandateStatus.BREACHED),
+        (None, date(2017, 12, 1), date(2017, 10, 1), MandateStatus.AT_RISK),
+        (None, None, date(2017, 10, 1), MandateStatus.AT_RISK),
+        (None, DUE, date(2017, 10, 1), MandateStatus.ON_TRACK),
+        (None, date(2017, 11, 20), DUE, MandateStatus.ON_TRACK),
+    ],
+)
+def test_mandate_status(
+    completed: date | None, forecast: date | None, today: date, status: MandateStatus
+) -> None:
+    assert mandate_status(MANDATE, completed, forecast, today) is status
+
+
+def test_derogated_and_no_mandate() -> None:
+    derogated = Mandate(due=DUE, source="s", derogated=True)
+    assert mandate_status(derogated, None, None, date(2030, 1, 1)) is MandateStatus.DEROGATED
+    none = Mandate(due=None, source="s")
+    assert mandate_status(none, None, None, date(2030, 1, 1)) is MandateStatus.NO_MANDATE
+
+
+def test_status_values() -> None:
+    assert [s.value for s in MandateStatus] == [
+        "met",
+        "on_track",
+        "at_risk",
+        "breached",
+        "derogated",
+        "no_mandate",
+    ]
+    assert MandateStatus.AT_RISK.label == "at risk"
