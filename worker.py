@@ -43,15 +43,26 @@ async def connect(settings: Settings) -> Client:
     )
 
 
-async def run_worker(settings: Settings | None = None) -> None:
-    """Connect to Temporal and PostgreSQL and run the worker until cancelled."""
-    from uep.db.postgres import open_store
+async def run_worker(settings: Settings | None = None, stop: asyncio.Event | None = None) -> None:
+    """Connect to Temporal and PostgreSQL and run the worker until ``stop`` is set (or forever)."""
+    from uep.db.migrations import create_pool
+    from uep.db.postgres import database_url
+    from uep.eventstore.postgres import PostgresEventStore
 
     settings = settings or get_settings()
     client = await connect(settings)
-    async with open_store(settings) as store:
+    pool = await create_pool(await asyncio.to_thread(database_url, settings))
+    store = PostgresEventStore(pool)
+    try:
         worker = build_worker(client, store, settings.task_queue)
-        await worker.run()
+        if stop is None:
+            await worker.run()
+        else:
+            async with worker:
+                await stop.wait()
+    finally:
+        await store.close()
+        await pool.close()
 
 
 if __name__ == "__main__":

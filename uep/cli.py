@@ -6,8 +6,13 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from uep import case_cli
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -30,13 +35,90 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _until_signalled(run: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    """Run ``run(stop)`` with ``stop`` set by SIGINT or SIGTERM, for a graceful shutdown."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await run(stop)
+
+
 def _worker(args: argparse.Namespace) -> int:
     from uep.logging import configure_logging
+    from uep.settings import get_settings
     from worker import run_worker
 
-    configure_logging()
-    asyncio.run(run_worker())
+    settings = get_settings()
+    configure_logging(settings.log_format)
+    asyncio.run(_until_signalled(lambda stop: run_worker(settings, stop)))
     return 0
+
+
+def all_projections() -> list[Any]:
+    """Every read model: the ``PROJECTION`` of each module under ``projections/``."""
+    import importlib
+    import pkgutil
+
+    import projections
+
+    found = []
+    for module in pkgutil.iter_modules(projections.__path__):
+        loaded = importlib.import_module(f"projections.{module.name}")
+        projection = getattr(loaded, "PROJECTION", None)
+        if projection is not None:
+            found.append(projection)
+    return found
+
+
+async def run_projector(stop: asyncio.Event) -> None:
+    """Follow the event store and keep every read model under ``projections/``."""
+    from projections.projector import Projector
+    from uep.db.migrations import create_pool
+    from uep.db.postgres import database_url
+    from uep.dev import resolve_settings
+    from uep.settings import get_settings
+
+    settings = resolve_settings(get_settings())
+    pool = await create_pool(await asyncio.to_thread(database_url, settings))
+    try:
+        await Projector(pool, all_projections()).run(stop)
+    finally:
+        await pool.close()
+
+
+def _projector(args: argparse.Namespace) -> int:
+    from uep.logging import configure_logging
+    from uep.settings import get_settings
+
+    configure_logging(get_settings().log_format)
+    asyncio.run(_until_signalled(run_projector))
+    return 0
+
+
+def _dev(args: argparse.Namespace) -> int:
+    from urllib.parse import urlsplit
+
+    from uep.dev import DevOptions, run_dev
+    from uep.settings import get_settings
+
+    settings = get_settings()
+    if args.state_dir:
+        settings = settings.model_copy(update={"state_dir": Path(args.state_dir)})
+    opts = DevOptions(
+        settings=settings,
+        temporal_port=args.temporal_port or urlsplit(f"//{settings.temporal_address}").port or 7233,
+        ui_port=args.ui_port or settings.ui_port,
+        pg_port=args.pg_port or settings.pg_port,
+        projector=not args.no_projector,
+    )
+    return asyncio.run(run_dev(opts))
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from uep.demo import run_demo
+
+    return run_demo(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,6 +130,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_schema)
     p = sub.add_parser("worker", help="run the Temporal worker")
     p.set_defaults(func=_worker)
+    p = sub.add_parser("projector", help="run the projector (keeps the read models)")
+    p.set_defaults(func=_projector)
+    p = sub.add_parser("dev", help="run the whole stack in the foreground (Ctrl-C stops it)")
+    p.add_argument("--temporal-port", type=int, help="Temporal frontend port (default 7233)")
+    p.add_argument("--ui-port", type=int, help="Temporal Web UI port (default 8233)")
+    p.add_argument("--pg-port", type=int, help="embedded PostgreSQL port (default 55432)")
+    p.add_argument("--state-dir", help="where data lives (default .uep, or UEP_STATE_DIR)")
+    p.add_argument("--no-projector", action="store_true", help="do not run the projector")
+    p.set_defaults(func=_dev)
+    case_cli.add_parser(sub)
+    p = sub.add_parser("demo", help="start a handful of realistic cases on the running stack")
+    p.set_defaults(func=_demo)
     return parser
 
 
@@ -61,3 +155,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+if __name__ == "__main__":
+    main()

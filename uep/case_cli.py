@@ -1,0 +1,470 @@
+"""`uep case ...`: the operator's commands (start, send, show, list) against the running stack.
+
+Exit codes scripts can trust: 0 done, 1 refused by the workflow (its message is printed),
+2 usage or bad JSON, 3 Temporal cannot be reached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from temporalio.client import (
+    Client,
+    WorkflowExecution,
+    WorkflowExecutionStatus,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from uep.settings import Settings, get_settings
+from workflows import names
+
+OK, REFUSED, USAGE, UNREACHABLE = 0, 1, 2, 3
+
+
+class CliError(Exception):
+    """An expected failure: a one-line message and the exit code to leave with."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _settings() -> Settings:
+    from uep.dev import resolve_settings
+
+    return resolve_settings(get_settings())
+
+
+async def connect(settings: Settings | None = None) -> Client:
+    """A client on the running stack (pydantic converter), or exit code 3 with a hint."""
+    from temporalio.contrib.pydantic import pydantic_data_converter
+
+    settings = settings or _settings()
+    try:
+        return await asyncio.wait_for(
+            Client.connect(
+                settings.temporal_address,
+                namespace=settings.namespace,
+                data_converter=pydantic_data_converter,
+            ),
+            timeout=15,
+        )
+    except (RuntimeError, OSError, TimeoutError) as err:
+        raise CliError(
+            f"cannot reach Temporal at {settings.temporal_address} ({err}); start the stack "
+            "with `make dev` or point UEP_TEMPORAL_ADDRESS at a running server",
+            UNREACHABLE,
+        ) from None
+
+
+def _out() -> Console:
+    # Piped output keeps whole lines: a narrow default width would cut ids and dates.
+    width = None if sys.stdout.isatty() else 200
+    return Console(highlight=False, soft_wrap=True, width=width)
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, default=str))
+
+
+def _rpc_error(err: RPCError, case_id: str) -> CliError:
+    if err.status == RPCStatusCode.NOT_FOUND:
+        return CliError(f"no case {case_id!r} (check the id with `uep case list`)", REFUSED)
+    if err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+        return CliError(f"Temporal did not answer: {err.message}", UNREACHABLE)
+    return CliError(f"Temporal refused: {err.message}", REFUSED)
+
+
+# -- start -------------------------------------------------------------------------------------
+
+
+def start_payload(args: argparse.Namespace) -> dict[str, Any]:
+    """The workflow input from ``--file`` or the flags, validated like the workflow does."""
+    from pydantic import ValidationError
+
+    from domain.commands import StartCase
+    from workflows.user_entry import format_validation_error
+
+    if args.file:
+        try:
+            raw = json.loads(Path(args.file).read_text())
+        except OSError as err:
+            raise CliError(f"cannot read {args.file}: {err.strerror}", USAGE) from None
+        except json.JSONDecodeError as err:
+            raise CliError(f"{args.file} is not JSON: {err}", USAGE) from None
+    else:
+        missing = [
+            f"--{n}"
+            for n in ("party-id", "party-name", "category", "role")
+            if getattr(args, n.replace("-", "_")) is None
+        ]
+        if missing:
+            raise CliError(f"give --file, or {', '.join(missing)}", USAGE)
+        party: dict[str, Any] = {
+            "party_id": args.party_id,
+            "party_name": args.party_name,
+            "category": args.category,
+            "licences": args.licence or [],
+        }
+        if args.mop_or_mam:
+            party["mop_or_mam"] = True
+        if args.non_domestic:
+            party["supplies_domestic"] = False
+        raw = {"party": party, "role": args.role}
+        if args.rules_version:
+            raw["rules_version"] = args.rules_version
+        if args.started_on:
+            raw["started_on"] = args.started_on
+        if args.actor:
+            raw["actor"] = args.actor
+    try:
+        model = StartCase.model_validate(raw)
+    except ValidationError as err:
+        raise CliError("start input: " + format_validation_error(err), USAGE) from None
+    return model.model_dump(mode="json", exclude_none=True)
+
+
+async def start_case(client: Client, payload: dict[str, Any], task_queue: str) -> tuple[str, str]:
+    """Start the case's workflow; (case id, run id). Refused while one is open for that id."""
+    from domain.roles import UserRole
+
+    role = UserRole(payload["role"])
+    case_id = names.workflow_id(payload["party"]["party_id"], str(role))
+    try:
+        handle = await client.start_workflow(
+            names.WORKFLOW_TYPE,
+            payload,
+            id=case_id,
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            static_summary=f"{payload['party']['party_name']} - {role.label}",
+        )
+    except WorkflowAlreadyStartedError:
+        raise CliError(
+            f"a case {case_id} is already open for this Party and role", REFUSED
+        ) from None
+    return case_id, handle.result_run_id or ""
+
+
+async def _start(args: argparse.Namespace) -> int:
+    payload = start_payload(args)
+    settings = _settings()
+    client = await connect(settings)
+    case_id, run_id = await start_case(client, payload, settings.task_queue)
+    if args.json:
+        _print_json({"case_id": case_id, "run_id": run_id})
+    else:
+        _out().print(f"started [bold]{case_id}[/] (run {run_id})")
+        _out().print(f"next: uep case show {case_id}")
+    return OK
+
+
+# -- send --------------------------------------------------------------------------------------
+
+
+def parse_json_object(text: str) -> dict[str, Any]:
+    """A JSON object from the command line, or a usage error."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise CliError(f"--json is not valid JSON: {err}", USAGE) from None
+    if not isinstance(value, dict):
+        raise CliError('--json must be a JSON object, e.g. \'{"user_id": "..."}\'', USAGE)
+    return value
+
+
+def refusal_message(err: WorkflowUpdateFailedError) -> str:
+    """The workflow's own explanation of a refused update."""
+    cause = err.cause
+    while cause is not None and not isinstance(cause, ApplicationError):
+        cause = cause.__cause__
+    if isinstance(cause, ApplicationError):
+        return cause.message
+    return str(err.cause or err)
+
+
+async def _send(args: argparse.Namespace) -> int:
+    from domain.commands import MESSAGES
+
+    message = MESSAGES.get(args.message)
+    if message is None:
+        raise CliError(
+            f"no message named {args.message!r}; known: {', '.join(sorted(MESSAGES))}", USAGE
+        )
+    if args.signal and not message.signal:
+        raise CliError(f"{args.message} is an update only (it has no signal form)", USAGE)
+    payload = parse_json_object(args.json_payload or "{}")
+    client = await connect()
+    handle = client.get_workflow_handle(args.case_id)
+    if args.signal:
+        payload.setdefault("message_id", f"cli-{uuid.uuid4()}")
+        try:
+            await handle.signal(args.message, payload)
+        except RPCError as err:
+            raise _rpc_error(err, args.case_id) from None
+        if args.as_json:
+            _print_json({"signal": args.message, "message_id": payload["message_id"]})
+        else:
+            _out().print(
+                f"signal {args.message} sent, message_id {payload['message_id']}; a refusal "
+                f"shows under rejected messages in `uep case show {args.case_id}`"
+            )
+        return OK
+    try:
+        result = await handle.execute_update(args.message, payload)
+    except WorkflowUpdateFailedError as err:
+        print(f"refused: {refusal_message(err)}", file=sys.stderr)
+        return REFUSED
+    except RPCError as err:
+        raise _rpc_error(err, args.case_id) from None
+    if args.as_json:
+        _print_json(result)
+    else:
+        events = ", ".join(result.get("events", [])) or "nothing new"
+        note = f" ({result['message']})" if result.get("message") else ""
+        _out().print(f"accepted: {events}; stage now [bold]{result.get('stage')}[/]{note}")
+    return OK
+
+
+# -- show --------------------------------------------------------------------------------------
+
+
+async def fetch_state(client: Client, case_id: str) -> dict[str, Any]:
+    """The case's ``state`` query answer (its CaseView as JSON)."""
+    try:
+        state = await client.get_workflow_handle(case_id).query(names.STATE_QUERY)
+    except RPCError as err:
+        raise _rpc_error(err, case_id) from None
+    if not isinstance(state, dict):
+        raise CliError(f"unexpected answer from the state query: {state!r}", REFUSED)
+    return state
+
+
+def _wd(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def render_case(console: Console, view: dict[str, Any]) -> None:
+    """The case as a person reads it: stage, requirements, who must act, deadlines."""
+    if "stage" not in view:
+        console.print(f"{view.get('status')}: {view.get('detail')}")
+        return
+    console.print(f"[bold]{view['summary']}[/]  ({view['case_id']})")
+    console.print(
+        f"status {view['status']}, stage [bold]{view['stage_label']}[/] ({view['stage']}), "
+        f"rules {view['rules_version']}, started {view['started_on']}, "
+        f"User ID {view.get('user_id') or '-'}"
+    )
+    extra = []
+    if view.get("forecast_completion_on"):
+        extra.append(f"forecast completion {view['forecast_completion_on']}")
+    if view.get("mandate_due_on"):
+        extra.append(f"mandate {view['mandate_due_on']}")
+    if view.get("completed_on"):
+        extra.append(f"completed {view['completed_on']}")
+    if extra:
+        console.print(", ".join(extra))
+    reqs = Table(title="Requirements", title_justify="left")
+    for col in ("requirement", "status", "met", "verified on"):
+        reqs.add_column(col)
+    for r in view.get("requirements", []):
+        reqs.add_row(
+            r["requirement"], r["status"], "yes" if r["met"] else "no", _wd(r.get("verified_on"))
+        )
+    console.print(reqs)
+    waiting = Table(title="Outstanding: who must act", title_justify="left")
+    for col in ("who", "what", "requirement", "due on"):
+        waiting.add_column(col)
+    for item in view.get("outstanding", []):
+        waiting.add_row(
+            str(item["who"]), item["what"], item["requirement"], _wd(item.get("due_on"))
+        )
+    console.print(waiting)
+    if view.get("deadlines"):
+        table = Table(title="Deadlines", title_justify="left")
+        for col in ("what", "who", "due on", "working days left"):
+            table.add_column(col)
+        for d in view["deadlines"]:
+            table.add_row(
+                d["what"], str(d["who"]), _wd(d["due_on"]), _wd(d.get("working_days_left"))
+            )
+        console.print(table)
+    if view.get("dcc_steps"):
+        table = Table(title="DCC completion steps", title_justify="left")
+        for col in ("step", "cycle", "opened", "due", "done", "status", "WD late"):
+            table.add_column(col)
+        for s in view["dcc_steps"]:
+            table.add_row(
+                s["step"],
+                str(s["cycle"]),
+                _wd(s["opened_on"]),
+                _wd(s["due_on"]),
+                _wd(s.get("done_on")),
+                s["status"],
+                str(s.get("working_days_late", 0)),
+            )
+        console.print(table)
+    for rejected in view.get("rejected_messages", []):
+        console.print(
+            f"[red]rejected[/] {rejected['name']} ({rejected.get('message_id')}): "
+            f"{rejected['error']}"
+        )
+
+
+async def _show(args: argparse.Namespace) -> int:
+    client = await connect()
+    view = await fetch_state(client, args.case_id)
+    if args.json:
+        _print_json(view)
+    else:
+        render_case(_out(), view)
+    return OK
+
+
+# -- list --------------------------------------------------------------------------------------
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def list_query(args: argparse.Namespace, now: datetime | None = None) -> str:
+    """The visibility query for the filters given."""
+    parts = [f"WorkflowType = {_quote(names.WORKFLOW_TYPE)}", 'ExecutionStatus != "ContinuedAsNew"']
+    if args.stage:
+        parts.append(f"{names.SA_STAGE.name} = {_quote(args.stage)}")
+    if args.role:
+        parts.append(f"{names.SA_ROLE.name} = {_quote(args.role)}")
+    if args.party:
+        parts.append(f"{names.SA_PARTY_ID.name} = {_quote(args.party)}")
+    if args.overdue:
+        moment = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        parts.append(f"{names.SA_NEXT_DEADLINE.name} < {_quote(moment)}")
+        parts.append('ExecutionStatus = "Running"')
+    return " AND ".join(parts)
+
+
+def case_row(execution: WorkflowExecution) -> dict[str, Any]:
+    """One case of the list, from its visibility record and search attributes."""
+    attrs = execution.typed_search_attributes
+    deadline = attrs.get(names.SA_NEXT_DEADLINE)
+    mandate = attrs.get(names.SA_MANDATE_DATE)
+    status = execution.status
+    return {
+        "case_id": execution.id,
+        "party_id": attrs.get(names.SA_PARTY_ID),
+        "party_name": attrs.get(names.SA_PARTY_NAME),
+        "category": attrs.get(names.SA_PARTY_CATEGORY),
+        "role": attrs.get(names.SA_ROLE),
+        "stage": attrs.get(names.SA_STAGE),
+        "next_deadline": deadline.date().isoformat() if deadline else None,
+        "mandate_date": mandate.date().isoformat() if mandate else None,
+        "status": status.name.lower() if isinstance(status, WorkflowExecutionStatus) else None,
+        "started_at": execution.start_time.isoformat(),
+    }
+
+
+async def list_cases(client: Client, query: str, limit: int = 1000) -> list[dict[str, Any]]:
+    """Cases matching the visibility query, newest first."""
+    rows = []
+    async for execution in client.list_workflows(query, limit=limit):
+        rows.append(case_row(execution))
+    return rows
+
+
+async def _list(args: argparse.Namespace) -> int:
+    client = await connect()
+    try:
+        rows = await list_cases(client, list_query(args))
+    except RPCError as err:
+        raise CliError(f"Temporal refused the list query: {err.message}", REFUSED) from None
+    if args.json:
+        _print_json(rows)
+        return OK
+    today = date.today().isoformat()
+    table = Table(title=f"{len(rows)} case(s)", title_justify="left")
+    for col in ("case", "party", "category", "role", "stage", "next deadline", "status"):
+        table.add_column(col)
+    for r in rows:
+        deadline = r["next_deadline"] or ""
+        if deadline and deadline < today and r["status"] == "running":
+            deadline = f"[red]{deadline}[/]"
+        table.add_row(
+            r["case_id"],
+            r["party_name"] or "",
+            r["category"] or "",
+            r["role"] or "",
+            r["stage"] or "",
+            deadline,
+            r["status"] or "",
+        )
+    _out().print(table)
+    return OK
+
+
+# -- wiring ------------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run one `uep case` subcommand; expected failures print one line and set the code."""
+    try:
+        return asyncio.run(args.case_func(args))
+    except CliError as err:
+        print(f"uep case: {err}", file=sys.stderr)
+        return err.code
+
+
+def add_parser(sub: Any) -> None:
+    """Register `uep case` and its subcommands."""
+    case = sub.add_parser("case", help="start, message, show and list UEP cases")
+    case.set_defaults(func=run)
+    cs = case.add_subparsers(dest="case_command", required=True)
+
+    p = cs.add_parser("start", help="start a case for a Party and User Role")
+    p.add_argument("--file", help="JSON file with the workflow input (as in the Web UI)")
+    p.add_argument("--party-id")
+    p.add_argument("--party-name")
+    p.add_argument("--category", help="large_supplier, small_supplier, ...")
+    p.add_argument("--licence", action="append", help="repeatable: gas_supply, ...")
+    p.add_argument("--role", help="gas_supplier, other_user, ...")
+    p.add_argument("--mop-or-mam", action="store_true", help="Meter Operator / Asset Manager")
+    p.add_argument("--non-domestic", action="store_true", help="supplies non-domestic only")
+    p.add_argument("--rules-version", help="guidance-2018 or mp112")
+    p.add_argument("--started-on", help="YYYY-MM-DD: the date SECAS was notified")
+    p.add_argument("--actor")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(case_func=_start)
+
+    p = cs.add_parser("send", help="send an update (default) or a signal to a case")
+    p.add_argument("case_id")
+    p.add_argument("message", help="update / signal name, e.g. propose_user_id")
+    p.add_argument("--json", dest="json_payload", metavar="PAYLOAD", help="the payload object")
+    p.add_argument("--signal", action="store_true", help="send as a signal (fire-and-forget)")
+    p.add_argument("--print-json", dest="as_json", action="store_true", help="print JSON")
+    p.set_defaults(case_func=_send)
+
+    p = cs.add_parser("show", help="one case: stage, requirements, who must act, deadlines")
+    p.add_argument("case_id")
+    p.add_argument("--json", action="store_true", help="print the state query's JSON")
+    p.set_defaults(case_func=_show)
+
+    p = cs.add_parser("list", help="cases by stage, role, party; overdue ones")
+    p.add_argument("--stage")
+    p.add_argument("--role")
+    p.add_argument("--party", help="party id")
+    p.add_argument("--overdue", action="store_true", help="next deadline already past")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(case_func=_list)

@@ -1,0 +1,412 @@
+"""`uep dev`: the whole stack in one foreground process group, stopped cleanly by Ctrl-C.
+
+Children (the Temporal dev server, the worker, the projector) each run in their own process
+group, so a Ctrl-C in the terminal reaches this supervisor only and the stack stops in order:
+worker and projector first, then Temporal, then the embedded PostgreSQL. A ``stack.json`` in the
+state directory tells other terminals (``uep case ...``) where the running stack listens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import BaseModel
+
+from uep.settings import Settings
+
+STACK_FILE = "stack.json"
+STOP_TIMEOUT = 15.0
+
+
+class StackInfo(BaseModel):
+    """Where a running `uep dev` stack listens, recorded for other terminals."""
+
+    pid: int
+    temporal_address: str
+    namespace: str
+    ui_url: str
+    database_url: str
+    state_dir: str
+
+
+class PreflightError(Exception):
+    """An expected failure: one line for the operator, then a non-zero exit."""
+
+
+# -- the stack file, read by other terminals ---------------------------------------------------
+
+
+def stack_path(state_dir: Path) -> Path:
+    """Path of the stack file inside ``state_dir``."""
+    return state_dir / STACK_FILE
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def read_stack(state_dir: Path) -> StackInfo | None:
+    """The running stack recorded in ``state_dir``, or None when there is none (or it died)."""
+    try:
+        info = StackInfo.model_validate_json(stack_path(state_dir).read_text())
+    except (OSError, ValueError):
+        return None
+    return info if _alive(info.pid) else None
+
+
+def resolve_settings(settings: Settings) -> Settings:
+    """Fill what the environment did not set from the running stack's file (if any)."""
+    info = read_stack(settings.state_dir)
+    if info is None:
+        return settings
+    given = settings.model_fields_set
+    update: dict[str, str] = {}
+    if "temporal_address" not in given:
+        update["temporal_address"] = info.temporal_address
+    if "namespace" not in given:
+        update["namespace"] = info.namespace
+    if "database_url" not in given:
+        update["database_url"] = info.database_url
+    return settings.model_copy(update=update)
+
+
+def redact(url: str) -> str:
+    """A database URL without its password, for printing."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+# -- child processes --------------------------------------------------------------------------
+
+
+@dataclass
+class Child:
+    """A child process in its own process group, with its log file."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    stop_signal: int = signal.SIGTERM
+
+    def exited(self) -> bool:
+        """True once the child has ended."""
+        return self.process.poll() is not None
+
+    def tail(self, lines: int = 15) -> str:
+        """The last lines of the child's log."""
+        try:
+            text = self.log.read_text(errors="replace").splitlines()
+        except OSError:
+            return ""
+        return "\n".join(text[-lines:])
+
+
+def _killpg(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)
+
+
+def stop_child(child: Child, timeout: float = STOP_TIMEOUT) -> None:
+    """Ask the child's process group to stop, wait, then kill what is left."""
+    if child.exited():
+        _killpg(child.process.pid, signal.SIGKILL)  # anything it left in its group
+        return
+    _killpg(child.process.pid, child.stop_signal)
+    try:
+        child.process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        _killpg(child.process.pid, signal.SIGKILL)
+        child.process.wait(5)
+    _killpg(child.process.pid, signal.SIGKILL)
+
+
+def spawn_python(name: str, args: list[str], env: dict[str, str], logs: Path) -> Child:
+    """Run ``python -m uep.cli <args>`` as a child in its own process group."""
+    log = logs / f"{name}.log"
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uep.cli", *args],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+    return Child(name, process, log)
+
+
+# -- the supervisor ---------------------------------------------------------------------------
+
+
+@dataclass
+class DevOptions:
+    """What `uep dev` starts and where."""
+
+    settings: Settings
+    temporal_port: int
+    ui_port: int
+    pg_port: int
+    projector: bool = True
+
+
+@dataclass
+class Stack:
+    """Everything `uep dev` started, for an orderly stop."""
+
+    children: list[Child] = field(default_factory=list)
+    embedded_pgdata: Path | None = None
+    stack_file: Path | None = None
+
+    def stop(self) -> None:
+        """Stop in reverse order of start: projector, worker, Temporal; then PostgreSQL."""
+        for child in reversed(self.children):
+            stop_child(child)
+        if self.embedded_pgdata is not None:
+            from uep.db.postgres import stop_embedded
+
+            with contextlib.suppress(Exception):
+                stop_embedded(self.embedded_pgdata)
+        if self.stack_file is not None:
+            with contextlib.suppress(OSError):
+                self.stack_file.unlink()
+
+
+def preflight(opts: DevOptions) -> str:
+    """Check the binary, the ports and the state dir before starting anything; the binary."""
+    from uep.binaries import MissingBinaryError, temporal_cli
+    from uep.devserver import port_open
+
+    try:
+        binary = temporal_cli()
+    except MissingBinaryError as err:
+        raise PreflightError(str(err)) from None
+    running = read_stack(opts.settings.state_dir)
+    if running is not None:
+        raise PreflightError(
+            f"uep dev already runs for {opts.settings.state_dir} (pid {running.pid}); "
+            "stop it first, or use another UEP_STATE_DIR"
+        )
+    for port, what, flag in (
+        (opts.temporal_port, "Temporal frontend", "--temporal-port"),
+        (opts.ui_port, "Temporal Web UI", "--ui-port"),
+    ):
+        if port_open(port):
+            raise PreflightError(
+                f"port {port} ({what}) is already in use: stop whatever listens there "
+                f"(another Temporal server or uep dev?) or choose another with {flag}"
+            )
+    return binary
+
+
+async def _database(opts: DevOptions, stack: Stack) -> tuple[str, str]:
+    """Resolve PostgreSQL (given URL or embedded), check it answers and migrate it."""
+    import asyncpg
+
+    from uep.db.migrations import migrate
+    from uep.db.postgres import EmbeddedPostgresError, ensure_embedded
+
+    url = opts.settings.database_url
+    where = "UEP_DATABASE_URL"
+    if not url:
+        pgdata = (opts.settings.state_dir / "postgres").resolve()
+        stack.embedded_pgdata = pgdata
+        try:
+            server = await asyncio.to_thread(ensure_embedded, pgdata, opts.pg_port)
+        except EmbeddedPostgresError as err:
+            raise PreflightError(f"embedded PostgreSQL: {err}") from None
+        url, where = server.url(), f"embedded, {pgdata}"
+    try:
+        conn = await asyncpg.connect(url, timeout=10)
+    except (TimeoutError, OSError, asyncpg.PostgresError) as err:
+        raise PreflightError(
+            f"cannot reach PostgreSQL at {redact(url)} ({err}); check UEP_DATABASE_URL "
+            "or unset it to use the embedded server"
+        ) from None
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    return url, where
+
+
+async def _wait_for_worker(client: object, task_queue: str, worker: Child, within: float) -> None:
+    """Wait until the worker polls its task queue (or fail with its log)."""
+    from temporalio.api.enums.v1 import TaskQueueType
+    from temporalio.api.taskqueue.v1 import TaskQueue
+    from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+    from temporalio.client import Client
+
+    assert isinstance(client, Client)
+    deadline = time.monotonic() + within
+    request = DescribeTaskQueueRequest(
+        namespace=client.namespace,
+        task_queue=TaskQueue(name=task_queue),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    )
+    while time.monotonic() < deadline:
+        if worker.exited():
+            raise PreflightError(f"the worker exited at start-up; its log says:\n{worker.tail()}")
+        answer = await client.workflow_service.describe_task_queue(request)
+        if answer.pollers:
+            return
+        await asyncio.sleep(0.2)
+    raise PreflightError(f"the worker did not start polling within {within:.0f}s; see {worker.log}")
+
+
+def banner(info: StackInfo, where: str, logs: Path, temporal_db: Path) -> str:
+    """The short banner: URLs, where the data lives, three commands to try."""
+    return "\n".join(
+        [
+            "uep dev: the stack is up",
+            f"  Temporal Web UI  {info.ui_url}",
+            f"  Temporal         {info.temporal_address}  (namespace {info.namespace}, "
+            "task queue uep)",
+            f"  PostgreSQL       {redact(info.database_url)}  ({where})",
+            f"  Data             {temporal_db} and the PostgreSQL above; logs in {logs}",
+            "Try, in another terminal:",
+            "  uep demo                                  # a handful of realistic cases",
+            "  uep case list                             # every case, stage and next deadline",
+            "  uep case show uep-acme-gas_supplier       # one case: who must act, deadlines",
+            "Ctrl-C stops everything; data is kept for the next start.",
+        ]
+    )
+
+
+@contextlib.contextmanager
+def _signals_set(stop: asyncio.Event) -> Iterator[None]:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        yield
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+async def _start(opts: DevOptions, stack: Stack, binary: str) -> tuple[StackInfo, str, Path]:
+    """Start PostgreSQL, Temporal, the worker and the projector; return the stack's info."""
+    from uep.devserver import (
+        DevServerConfig,
+        DevServerError,
+        ensure_search_attributes,
+        start_dev_server,
+        wait_until_ready,
+    )
+
+    state = opts.settings.state_dir.resolve()
+    logs = state / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    url, where = await _database(opts, stack)
+
+    cfg = DevServerConfig(
+        binary=binary,
+        db_file=state / "temporal.sqlite",
+        port=opts.temporal_port,
+        ui_port=opts.ui_port,
+        namespace=opts.settings.namespace,
+    )
+    temporal_log = logs / "temporal.log"
+    server = start_dev_server(cfg, temporal_log)
+    stack.children.append(Child("temporal", server, temporal_log, signal.SIGINT))
+    try:
+        client = await wait_until_ready(cfg, server)
+        await ensure_search_attributes(client)
+    except DevServerError as err:
+        raise PreflightError(f"{err}; see {temporal_log}") from None
+
+    env = {
+        **os.environ,
+        "UEP_TEMPORAL_ADDRESS": cfg.address,
+        "UEP_NAMESPACE": cfg.namespace,
+        "UEP_DATABASE_URL": url,
+        "UEP_STATE_DIR": str(state),
+        "UEP_LOG_FORMAT": "json",
+    }
+    worker = spawn_python("worker", ["worker"], env, logs)
+    stack.children.append(worker)
+    if opts.projector:
+        stack.children.append(spawn_python("projector", ["projector"], env, logs))
+    await _wait_for_worker(client, opts.settings.task_queue, worker, 60.0)
+
+    info = StackInfo(
+        pid=os.getpid(),
+        temporal_address=cfg.address,
+        namespace=cfg.namespace,
+        ui_url=cfg.ui_url,
+        database_url=url,
+        state_dir=str(state),
+    )
+    stack.stack_file = stack_path(state)
+    stack.stack_file.write_text(json.dumps(info.model_dump(), indent=2))
+    return info, where, cfg.db_file
+
+
+async def _supervise(stack: Stack, stop: asyncio.Event) -> int:
+    """Wait for Ctrl-C / SIGTERM, or for a child to die (then stop everything, status 1)."""
+    while not stop.is_set():
+        for child in stack.children:
+            if child.exited():
+                print(
+                    f"uep dev: the {child.name} stopped unexpectedly "
+                    f"(status {child.process.returncode}); stopping the stack. "
+                    f"Last lines of {child.log}:\n{child.tail()}",
+                    file=sys.stderr,
+                )
+                return 1
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), 0.5)
+    return 0
+
+
+async def run_dev(opts: DevOptions) -> int:
+    """Run the stack in the foreground until stopped; the process exit status."""
+    try:
+        binary = preflight(opts)
+    except PreflightError as err:
+        print(f"uep dev: {err}", file=sys.stderr)
+        return 1
+    stop = asyncio.Event()
+    stack = Stack()
+    with _signals_set(stop):
+        try:
+            starting = asyncio.ensure_future(_start(opts, stack, binary))
+            stopper = asyncio.ensure_future(stop.wait())
+            await asyncio.wait([starting, stopper], return_when=asyncio.FIRST_COMPLETED)
+            stopper.cancel()
+            if not starting.done():  # Ctrl-C while starting
+                starting.cancel()
+                with contextlib.suppress(asyncio.CancelledError, PreflightError):
+                    await starting
+                return 130
+            info, where, temporal_db = starting.result()
+            print(banner(info, where, Path(info.state_dir) / "logs", temporal_db), flush=True)
+            code = await _supervise(stack, stop)
+            print("uep dev: stopping ...", flush=True)
+            return code
+        except PreflightError as err:
+            print(f"uep dev: {err}", file=sys.stderr)
+            return 1
+        finally:
+            await asyncio.to_thread(stack.stop)
+            print("uep dev: stopped", flush=True)
