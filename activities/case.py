@@ -7,8 +7,8 @@ fix (a version conflict, a User ID claim refused) are raised as non-retryable.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 import structlog
 from pydantic import BaseModel
@@ -116,7 +116,7 @@ class CaseActivities:
         """Send one completion notice through the notifier."""
         await self._notifier.send(notice)
 
-    def all(self) -> Sequence[object]:
+    def all(self) -> Sequence[Callable[..., Any]]:
         """Every activity, for the worker."""
         return [
             self.append_events,

@@ -270,10 +270,6 @@ class CorrectCalendar(Command):
     remove_holidays: list[date] = Field(default_factory=list)
 
 
-class FlagMissedDeadlines(Command):
-    """Internal: the workflow's timer found DCC steps past their due date."""
-
-
 class RecordCompletionNotice(Command):
     """Internal: SECAS's notice of completion went to one recipient."""
 

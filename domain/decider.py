@@ -354,21 +354,29 @@ def _certificate(
     ]
 
 
-def missed_deadlines(state: CaseState, today: date) -> list[ev.Event]:
-    """DCC steps whose due date has passed with no missed event yet (timer check)."""
+def step_key(step: DccStepState) -> str:
+    """Identifies a DCC step of one UEPT cycle, e.g. ``report_review:2``."""
+    return f"{step.step}:{step.cycle}"
+
+
+def watchable_steps(state: CaseState, today: date) -> set[str]:
+    """Open DCC steps whose deadline is still ahead: the ones a timer can see pass."""
+    return {step_key(s) for s in state.uept.dcc_steps if s.done_on is None and today <= s.due_on}
+
+
+def missed_deadlines(state: CaseState, today: date, watched: set[str]) -> list[ev.Event]:
+    """Watched DCC steps whose due date has now passed: the timer saw the DCC miss them.
+
+    A step entered after its due date had already passed (a backdated fact) is not flagged
+    here: whether the DCC met it is settled when its answer arrives with its effective date.
+    """
     if state.status != "open":
         return []
     return [
         _missed(s)
         for s in state.uept.dcc_steps
-        if s.done_on is None and not s.missed and today > s.due_on
+        if s.done_on is None and not s.missed and today > s.due_on and step_key(s) in watched
     ]
-
-
-def _flag_missed(
-    state: CaseState, cmd: c.FlagMissedDeadlines, on: date, _: WorkingDayCalendar
-) -> list[ev.Event]:
-    return missed_deadlines(state, on)
 
 
 # -- (c), (d) assurance -------------------------------------------------------------------
@@ -689,7 +697,6 @@ _HANDLERS: dict[
     c.ConcludeUeptReview: _conclude_review,
     c.RecordQualityGateMeeting: _quality_gate,
     c.IssueTestCompletionCertificate: _certificate,
-    c.FlagMissedDeadlines: _flag_missed,
     c.BookSecurityAssessment: _book,
     c.BookPrivacyAssessment: _book,
     c.CompleteSecurityAssessment: _complete_assessment,

@@ -326,12 +326,14 @@ def evolve(state: CaseState | None, event: ev.Event) -> CaseState:
                 conditions=event.conditions,
             )
         case ev.CreditCoverRequirementNotified():
-            phase: CreditPhase = "required" if event.support_required else "not_required"
+            credit_phase: CreditPhase = "required" if event.support_required else "not_required"
             if event.support_required and s.credit.phase in ("lodged", "accepted"):
-                phase = "lodged"  # a monthly review re-opens the assessment of what is lodged
+                credit_phase = (
+                    "lodged"  # a monthly review re-opens the assessment of what is lodged
+                )
             credit = s.credit.model_copy(
                 update={
-                    "phase": phase,
+                    "phase": credit_phase,
                     "requirement": event.requirement,
                     "threshold": event.threshold,
                     "regulatory_year": event.regulatory_year,

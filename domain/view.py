@@ -118,7 +118,7 @@ def _dcc_steps(state: CaseState, cal: WorkingDayCalendar, today: date) -> list[D
         end = s.done_on or today
         late = max(0, _wd_left(cal, s.due_on, end) or 0) if end > s.due_on else 0
         if s.done_on is None:
-            status = "missed" if s.missed else "open"
+            status = "missed" if s.missed else ("overdue" if today > s.due_on else "open")
         else:
             status = "met" if s.done_on <= s.due_on else "missed"
         out.append(

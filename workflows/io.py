@@ -19,6 +19,7 @@ class CarriedState(BaseModel):
     seen_messages: dict[str, list[str]] = Field(default_factory=dict)
     rejected: list[RejectedMessage] = Field(default_factory=list)
     duplicates_ignored: int = 0
+    watched_steps: list[str] = Field(default_factory=list)
 
 
 class WorkflowInput(StartCase):

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -29,7 +30,9 @@ with workflow.unsafe.imports_passed_through():
         decide,
         missed_deadlines,
         start_case,
+        step_key,
         user_id_claims,
+        watchable_steps,
     )
     from domain.errors import DomainError
     from domain.progress import next_deadline, stage
@@ -82,7 +85,8 @@ def _update(name: str) -> Any:
     message = c.MESSAGES[name]
 
     async def handler(self: Any, payload: Any) -> UpdateResult:
-        return await self._apply_update(name, payload)
+        result: UpdateResult = await self._apply_update(name, payload)
+        return result
 
     handler.__name__ = name
     handler.__qualname__ = f"UserEntryProcess.{name}"
@@ -127,6 +131,7 @@ class UserEntryProcess:
         self._seen: dict[str, list[str]] = {}
         self._rejected: list[RejectedMessage] = []
         self._duplicates = 0
+        self._watched: set[str] = set()
         self._lock = asyncio.Lock()
         self._changed = False
         self._search_attrs: tuple[object, ...] = ()
@@ -181,6 +186,7 @@ class UserEntryProcess:
             )
             self._seen, self._rejected = dict(carried.seen_messages), list(carried.rejected)
             self._duplicates = carried.duplicates_ignored
+            self._watched = set(carried.watched_steps)
             self._publish()
             return
         today = self._today()
@@ -227,9 +233,13 @@ class UserEntryProcess:
     async def _record_missed_dcc_deadlines(self) -> None:
         """A DCC step past its due date is recorded as missed; the case keeps waiting."""
         async with self._lock:
-            missed = missed_deadlines(self.case, self._today())
-            if missed:
-                await self._persist(missed, "dcc_deadline_timer", "uep-timer", None)
+            await self._record_missed_locked()
+
+    async def _record_missed_locked(self) -> list[ev.Event]:
+        """Record DCC steps already past due (a backdated fact can make one late at once)."""
+        missed = missed_deadlines(self.case, self._today(), self._watched)
+        await self._persist(missed, "dcc_deadline_check", "uep-timer", None)
+        return missed
 
     async def _send_completion_notices(self) -> None:
         """SECAS notifies the Party, the DCC, Ofgem and the SEC Panel (H1.11, H1.12)."""
@@ -342,11 +352,12 @@ class UserEntryProcess:
             except DomainError as err:
                 raise domain_failure(err) from None
             await self._persist(events, name, command.actor or "operator", command.message_id)
+            events += await self._record_missed_locked()
             if isinstance(command, c.CorrectCalendar):
                 self._calendar = corrected_calendar(
                     self.calendar, command.add_holidays, command.remove_holidays
                 )
-            types = [e.type for e in events]
+            types: list[str] = [e.type for e in events]
             if command.message_id:
                 self._seen[command.message_id] = types
             return self._result(types)
@@ -370,11 +381,13 @@ class UserEntryProcess:
             try:
                 events = decide(self.case, command, self._today(), self.calendar)
                 await self._persist(events, name, command.actor or "system", command.message_id)
+                events += await self._record_missed_locked()
             except DomainError as err:
                 self._reject(name, command.message_id, str(err))
                 return
-            except ActivityError as err:
-                self._reject(name, command.message_id, str(err.cause or err))
+            except (ActivityError, ApplicationError) as err:
+                cause = err.cause if isinstance(err, ActivityError) else err
+                self._reject(name, command.message_id, str(cause or err))
                 return
             self._seen[command.message_id] = [e.type for e in events]
 
@@ -452,6 +465,7 @@ class UserEntryProcess:
         self._version = result.last_version
         for e in events:
             self._case = evolve(self._case, e)
+        self._watched |= watchable_steps(self.case, self._today())
         self._changed = True
         self._publish()
 
@@ -478,7 +492,7 @@ class UserEntryProcess:
         if attrs == self._search_attrs:
             return
         self._search_attrs = attrs
-        updates = [
+        updates: list[SearchAttributeUpdate[Any]] = [
             names.SA_PARTY_ID.value_set(case.party.party_id),
             names.SA_PARTY_NAME.value_set(case.party.party_name),
             names.SA_PARTY_CATEGORY.value_set(str(case.party.category)),
@@ -506,7 +520,11 @@ class UserEntryProcess:
 
     def _next_dcc_deadline_moment(self) -> datetime | None:
         """When the soonest open DCC step becomes late: the end of its due day (UTC)."""
-        due = [s.due_on for s in self.case.uept.dcc_steps if s.done_on is None and not s.missed]
+        due = [
+            s.due_on
+            for s in self.case.uept.dcc_steps
+            if s.done_on is None and not s.missed and step_key(s) in self._watched
+        ]
         if not due:
             return None
         return _midnight(min(due) + timedelta(days=1))
@@ -525,6 +543,7 @@ class UserEntryProcess:
             seen_messages=self._seen,
             rejected=self._rejected,
             duplicates_ignored=self._duplicates,
+            watched_steps=sorted(self._watched),
         )
         next_input = params.model_copy(update={"continued": carried})
         workflow.continue_as_new(next_input.model_dump(mode="json"))

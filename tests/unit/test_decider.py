@@ -7,13 +7,19 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from domain.credit import CreditSupportItem
 
 from domain import commands as c
 from domain import events as ev
 from domain.assurance import AssuranceStatus, RulesVersion
 from domain.calendar_data import build_calendar
-from domain.decider import decide, missed_deadlines, start_case, user_id_claims
+from domain.credit import CreditSupportItem
+from domain.decider import (
+    decide,
+    missed_deadlines,
+    start_case,
+    user_id_claims,
+    watchable_steps,
+)
 from domain.errors import DomainError, IneligibleError, InvalidInputError, OutOfStageError
 from domain.progress import Stage, stage
 from domain.roles import PartyProfile, UserRole
@@ -219,10 +225,15 @@ def test_late_dcc_receipt_records_missed_deadline_first() -> None:
 def test_timer_check_finds_missed_steps_only_once() -> None:
     s = in_testing()
     s = given(s, when(s, c.SubmitTestCompletionReport(effective_on=date(2026, 4, 16))))
-    out = missed_deadlines(s, date(2026, 4, 21))
+    watched = watchable_steps(s, date(2026, 4, 16))
+    assert watched == {"report_receipt:1"}
+    out = missed_deadlines(s, date(2026, 4, 21), watched)
     assert then_types(out) == ["DccDeadlineMissed"]
-    assert missed_deadlines(given(s, out), date(2026, 4, 22)) == []
-    assert missed_deadlines(s, date(2026, 4, 20)) == []
+    assert missed_deadlines(given(s, out), date(2026, 4, 22), watched) == []
+    assert missed_deadlines(s, date(2026, 4, 20), watched) == []
+    # entered after its due date had passed: not the timer's to judge
+    assert watchable_steps(s, date(2026, 4, 21)) == set()
+    assert missed_deadlines(s, date(2026, 4, 21), set()) == []
 
 
 def test_further_testing_loops_back_to_testing() -> None:

@@ -11,12 +11,14 @@ from temporalio.exceptions import ApplicationError
 
 from domain.calendar import WorkingDayCalendar
 from domain.calendar_data import build_calendar
+from domain.events import ENTRY_CRITERIA
 from domain.roles import UserRole
 from tests.workflows.conftest import Harness
 from workflows.io import CaseResult, UpdateResult
 from workflows.names import STATE_QUERY, WORKFLOW_TYPE, workflow_id
 
-CALENDAR: WorkingDayCalendar = build_calendar("england-and-wales", 2019, 2032)
+ALL_CRITERIA = list(ENTRY_CRITERIA)
+CALENDAR: WorkingDayCalendar = build_calendar("england-and-wales", 2016, 2040)
 
 PARTIES: dict[UserRole, dict[str, Any]] = {
     UserRole.IMPORT_SUPPLIER: {
@@ -94,6 +96,18 @@ async def signal(handle: WorkflowHandle[Any, Any], name: str, **payload: Any) ->
     await handle.signal(name, _json(payload))
 
 
+async def result(h: Harness, handle: WorkflowHandle[Any, Any]) -> CaseResult:
+    """The case's result, waited for without letting the test server skip time meanwhile.
+
+    While a client waits on a result the time-skipping server may jump to the next timer of
+    any workflow (ten years ahead, its default execution timeout, if nothing else is pending).
+    """
+    with h.env.auto_time_skipping_disabled():
+        outcome = await handle.result()
+    assert isinstance(outcome, CaseResult)
+    return outcome
+
+
 async def view(handle: WorkflowHandle[Any, Any]) -> dict[str, Any]:
     """The case as the state query returns it (plain JSON)."""
     result: dict[str, Any] = await handle.query(STATE_QUERY, result_type=dict)
@@ -159,6 +173,7 @@ async def verify_all(
 
 async def record_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
     """Save the case's history for the replay tests when ``UEP_RECORD_HISTORIES`` is set."""
+    import json
     import os
     from pathlib import Path
 
@@ -166,4 +181,5 @@ async def record_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
         return
     history = await handle.fetch_history()
     target = Path(__file__).parent.parent / "histories" / f"{name}.json"
-    target.write_text(history.to_json())
+    record = {"workflow_id": handle.id, "history": json.loads(history.to_json())}
+    target.write_text(json.dumps(record, indent=1) + "\n")

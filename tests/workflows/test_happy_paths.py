@@ -28,7 +28,7 @@ async def test_full_case_completes_and_notifies(harness: Harness, role: UserRole
     if role == UserRole.OTHER_USER:
         await story.assurance_approved(handle, "privacy", begun)
         requirements.insert(3, "privacy")
-    await story.send(handle, "notify_credit_cover", requirement="0", effective_on=today)
+    await story.send(handle, "notify_credit_cover", requirement="0", threshold="2400")
     before = await story.view(handle)
     assert before["stage"] == "evidence"
     assert [r["requirement"] for r in before["requirements"]] == requirements
@@ -36,7 +36,7 @@ async def test_full_case_completes_and_notifies(harness: Harness, role: UserRole
     last = await story.verify_all(handle, requirements, today)
 
     assert last.events == ["EvidenceVerified", "UserEntryProcessCompleted"]
-    result = await handle.result()
+    result = await story.result(harness, handle)
     assert isinstance(result, CaseResult)
     assert result.status == "completed"
     assert result.user_id == uid.replace("-", "").lower()
@@ -48,3 +48,5 @@ async def test_full_case_completes_and_notifies(harness: Harness, role: UserRole
     final = await story.view(handle)
     assert final["stage"] == "completed"
     assert final["completed_on"] == today.isoformat()
+    if role in (UserRole.OTHER_USER, UserRole.GAS_SUPPLIER):
+        await story.record_history(handle, f"happy-path-{role}")
