@@ -42,37 +42,29 @@ _COLUMNS = (
     "recorded_at, prev_hash, hash"
 )
 
-# Run after the head-row lock is held: in READ COMMITTED this statement's snapshot is taken
-# after the lock, so it sees every append that committed before ours.
-_READ_STATE = """
-SELECT 'head' AS kind, NULL::text AS key, position, NULL::int AS version, NULL::text AS hash,
-       NULL::uuid AS event_id, NULL::text AS party_id, NULL::text AS role
-  FROM event_log_head
-UNION ALL
-SELECT 'dup', stream_id, position, version, hash, event_id, NULL, NULL
-  FROM events WHERE event_id = ANY($1::uuid[])
-UNION ALL
-SELECT 'stream', s.id, NULL, e.version, e.hash, NULL, NULL, NULL
-  FROM unnest($2::text[]) AS s(id)
-  CROSS JOIN LATERAL (
-      SELECT version, hash FROM events WHERE stream_id = s.id ORDER BY version DESC LIMIT 1
-  ) AS e
-UNION ALL
-SELECT 'claim', user_id, NULL, NULL, NULL, NULL, party_id, role
-  FROM user_id_claims WHERE user_id = ANY($3::text[])
+# Locks the head row, then reads (see migration 0003: one round trip, fresh snapshot after the
+# lock, so it sees every append that committed before ours).
+_LOCK_AND_READ = "SELECT * FROM uep_lock_and_read($1::uuid[], $2::text[], $3::text[])"
+
+# Insert the rows and move the head in one statement (one round trip).
+_APPEND_FAST = """
+SELECT uep_append_fast($1::text[], $2::int[], $3::text[], $4::text[], $5::int[], $6::uuid[],
+                       $7::text[], $8::int[], $9::text[], $10::text[], $11, $12::text[],
+                       $13::text[])
 """
 
 _INSERT_EVENTS = f"""
-INSERT INTO events ({_COLUMNS})
-SELECT p, s, v, e, t, sv, d::jsonb, m::jsonb, $9, ph, h
-  FROM unnest($1::bigint[], $2::text[], $3::int[], $4::uuid[], $5::text[], $6::int[],
-              $7::text[], $8::text[], $10::text[], $11::text[])
-       AS r(p, s, v, e, t, sv, d, m, ph, h)
-"""
-
-_ADVANCE_HEAD = """
-WITH moved AS (UPDATE event_log_head SET position = $1 RETURNING position)
-SELECT pg_notify($2, position::text) FROM moved
+WITH inserted AS (
+    INSERT INTO events ({_COLUMNS})
+    SELECT p, s, v, e, t, sv, d::jsonb, m::jsonb, $9, ph, h
+      FROM unnest($1::bigint[], $2::text[], $3::int[], $4::uuid[], $5::text[], $6::int[],
+                  $7::text[], $8::text[], $10::text[], $11::text[])
+           AS r(p, s, v, e, t, sv, d, m, ph, h)
+    RETURNING 1
+), moved AS (
+    UPDATE event_log_head SET position = $12 RETURNING position
+)
+SELECT moved.position, (SELECT count(*) FROM inserted) FROM moved
 """
 
 _ADD_CLAIMS = """
@@ -97,6 +89,18 @@ class _Ref(NamedTuple):
 
 
 Outcome = AppendResult | BaseException
+
+
+class _HeadCache(dict[str, tuple[int, str | None]]):
+    """(version, hash) of streams as our own appends left them; a hint, always re-checked."""
+
+    limit = 100_000
+
+    def update_heads(self, heads: dict[str, tuple[int, str | None]]) -> None:
+        """Remember new heads, forgetting everything when the cache grows too large."""
+        if len(self) > self.limit:
+            self.clear()
+        self.update(heads)
 
 
 @dataclass
@@ -150,6 +154,9 @@ class PostgresEventStore:
         self._pool = pool
         self._group_commit = group_commit
         self._max_batch = max_batch
+        self._heads = _HeadCache()
+        self._dirty = asyncio.Event()
+        self._notifier: asyncio.Task[None] | None = None
         self._queue: asyncio.Queue[_Append] | None = None
         self._worker: asyncio.Task[None] | None = None
 
@@ -173,12 +180,35 @@ class PostgresEventStore:
         return await item.future
 
     async def close(self) -> None:
-        """Stop the batcher (pending appends are failed); the pool stays open."""
+        """Stop the batcher (pending appends are failed) and the notifier; the pool stays open."""
         worker, self._worker, self._queue = self._worker, None, None
-        if worker is not None:
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
+        notifier, self._notifier = self._notifier, None
+        for task in (worker, notifier):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if self._dirty.is_set():
+            self._dirty.clear()
+            with contextlib.suppress(Exception):
+                await self._pool.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+
+    def _notify(self) -> None:
+        """Ask the notifier to tell followers that events were committed."""
+        self._dirty.set()
+        if self._notifier is None or self._notifier.done():
+            self._notifier = asyncio.create_task(self._notify_loop(), name="uep-notify")
+
+    async def _notify_loop(self) -> None:
+        """Send NOTIFY after commits, off the serialised append path, coalescing bursts.
+
+        A lost notification (crash, error) only delays followers until their next poll.
+        """
+        while True:
+            await self._dirty.wait()
+            self._dirty.clear()
+            with contextlib.suppress(asyncpg.PostgresError, OSError):
+                await self._pool.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
 
     def _enqueue(self, item: _Append) -> None:
         """Hand an append to the batcher, starting it on first use."""
@@ -188,8 +218,13 @@ class PostgresEventStore:
         self._queue.put_nowait(item)
 
     async def _run(self, queue: asyncio.Queue[_Append]) -> None:
-        """Batcher loop: take what is queued, commit it as one transaction, repeat."""
+        """Batcher loop: take what is queued, commit it as one transaction, repeat.
+
+        It keeps one pooled connection for itself: acquiring per batch would add the pool's
+        reset round trip to every commit.
+        """
         batch: list[_Append] = []
+        conn: asyncpg.Connection | None = None
         try:
             while True:
                 batch = [await queue.get()]
@@ -198,26 +233,45 @@ class PostgresEventStore:
                 await asyncio.sleep(0)
                 while len(batch) < self._max_batch and not queue.empty():
                     batch.append(queue.get_nowait())
-                await self._commit_batch(batch)
+                if conn is None:
+                    conn = await self._pool.acquire()
+                if not await self._commit_batch(batch, conn):
+                    # The connection may be broken: hand it back and take a fresh one next time.
+                    await self._pool.release(conn)
+                    conn = None
                 batch = []
         except asyncio.CancelledError:
             for item in [*batch, *_drain(queue)]:
                 if not item.future.done():
                     item.future.set_exception(EventStoreError("event store closed"))
             raise
+        finally:
+            if conn is not None:
+                await self._pool.release(conn)
 
-    async def _commit_batch(self, batch: list[_Append]) -> None:
-        """Commit a batch; if the transaction itself fails, retry each append on its own."""
+    async def _commit_batch(
+        self, batch: list[_Append], conn: asyncpg.Connection | None = None
+    ) -> bool:
+        """Commit a batch and settle its futures; False when the transaction itself failed.
+
+        If a whole batch fails (not one append's rule, those are outcomes), each append is
+        retried on its own so one poisoned append cannot fail the others.
+        """
+        ok = True
         try:
-            async with self._pool.acquire() as conn:
-                outcomes = await _write(conn, batch)
-        except Exception as exc:  # any failure must reach the callers, never kill the batcher
-            if len(batch) == 1:
-                outcomes = [exc]
+            if conn is None:
+                async with self._pool.acquire() as own:
+                    outcomes = await _write(own, batch, self._heads)
             else:
+                outcomes = await _write(conn, batch, self._heads)
+        except Exception as exc:  # any failure must reach the callers, never kill the batcher
+            if len(batch) > 1:
                 for item in batch:
                     await self._commit_batch([item])
-                return
+                return False
+            outcomes, ok = [exc], False
+        if any(isinstance(o, AppendResult) and not o.duplicate for o in outcomes):
+            self._notify()
         for item, outcome in zip(batch, outcomes, strict=True):
             if item.future.done():
                 continue  # the caller was cancelled; a retry will find its events stored
@@ -225,6 +279,7 @@ class PostgresEventStore:
                 item.future.set_exception(outcome)
             else:
                 item.future.set_result(outcome)
+        return ok
 
     async def stream_version(self, stream_id: str) -> int:
         """Current version of a stream (0 when it has no events)."""
@@ -296,23 +351,89 @@ def _drain(queue: asyncio.Queue[_Append]) -> list[_Append]:
     return items
 
 
-async def _write(conn: asyncpg.Connection, batch: list[_Append]) -> list[Outcome]:
-    """One transaction: lock the head row, validate each append, insert the valid ones."""
-    await conn.execute("BEGIN; SELECT 1 FROM event_log_head FOR UPDATE")
+async def _write(
+    conn: asyncpg.Connection, batch: list[_Append], heads: _HeadCache
+) -> list[Outcome]:
+    """Append a batch: the one-round-trip fast path when it applies, else the full path."""
+    fast = await _write_fast(conn, batch, heads)
+    if fast is not None:
+        return fast
+    return await _write_checked(conn, batch, heads)
+
+
+async def _write_fast(
+    conn: asyncpg.Connection, batch: list[_Append], heads: _HeadCache
+) -> list[Outcome] | None:
+    """Fast path: no claims, every stream head known from our own earlier appends.
+
+    Hashes are computed before the lock from the cached heads; the database re-checks those
+    heads (and that no event id is stored) under the head-row lock and writes only if all
+    hold. None means "take the checked path", which then reports any error precisely.
+    """
+    if any(item.claims for item in batch):
+        return None
+    known: dict[str, tuple[int, str | None]] = {}
+    for item in batch:
+        if item.stream_id in known:
+            continue
+        head = (0, None) if item.expected_version == 0 else heads.get(item.stream_id)
+        if head is None or head[0] != item.expected_version:
+            return None
+        known[item.stream_id] = head
+    plan = _Plan(streams=dict(known))
+    outcomes = [plan.stage(item) for item in batch]
+    if any(isinstance(o, BaseException) for o in outcomes):
+        return None
+    s = plan.staged
+    first = await conn.fetchval(
+        _APPEND_FAST,
+        list(known),
+        [v for v, _ in known.values()],
+        [h for _, h in known.values()],
+        s.stream_id,
+        s.version,
+        s.event_id,
+        s.type,
+        s.schema_version,
+        s.data,
+        s.metadata,
+        plan.recorded_at,
+        s.prev_hash,
+        s.hash,
+    )
+    if first is None:
+        for stream_id in known:
+            heads.pop(stream_id, None)
+        return None
+    heads.update_heads(plan.streams)
+    shift = first - 1
+    return [
+        o.model_copy(update={"positions": [p + shift for p in o.positions]})
+        for o in outcomes
+        if isinstance(o, AppendResult)
+    ]
+
+
+async def _write_checked(
+    conn: asyncpg.Connection, batch: list[_Append], heads: _HeadCache
+) -> list[Outcome]:
+    """One transaction: lock the head row, read, validate each append, insert the valid ones."""
+    await conn.execute("BEGIN")
     try:
         rows = await conn.fetch(
-            _READ_STATE,
+            _LOCK_AND_READ,
             [e.event_id for item in batch for e in item.events],
             sorted({item.stream_id for item in batch}),
             sorted({c.user_id for item in batch for c in item.claims}),
         )
-        plan = _Plan(rows)
+        plan = _Plan.from_rows(rows)
         outcomes = [plan.stage(item) for item in batch]
         if plan.staged.position:
             await plan.flush(conn)
             await conn.execute("COMMIT")
         else:
             await conn.execute("ROLLBACK")
+        heads.update_heads(plan.streams)
     except BaseException:
         # Also on cancellation: never hand a connection with an open transaction to the pool.
         if conn.is_in_transaction():
@@ -325,25 +446,41 @@ async def _write(conn: asyncpg.Connection, batch: list[_Append]) -> list[Outcome
 class _Plan:
     """In-memory view of the locked state, updated as each append of the batch is staged."""
 
-    def __init__(self, rows: list[asyncpg.Record]) -> None:
-        self.head = 0
-        self.refs: dict[UUID, _Ref] = {}
-        self.streams: dict[str, tuple[int, str | None]] = {}
-        self.holders: dict[str, set[tuple[str, str]]] = {}
-        for r in rows:
-            kind = r["kind"]
-            if kind == "head":
-                self.head = r["position"]
-            elif kind == "dup":
-                self.refs[r["event_id"]] = _Ref(r["key"], r["version"], r["position"])
-            elif kind == "stream":
-                self.streams[r["key"]] = (r["version"], r["hash"])
-            else:
-                self.holders.setdefault(r["key"], set()).add((r["party_id"], r["role"]))
+    def __init__(
+        self,
+        head: int = 0,
+        refs: dict[UUID, _Ref] | None = None,
+        streams: dict[str, tuple[int, str | None]] | None = None,
+        holders: dict[str, set[tuple[str, str]]] | None = None,
+    ) -> None:
+        self.head = head
+        self.refs = refs or {}
+        self.streams = streams or {}
+        self.holders = holders or {}
         self.original = {uid: set(h) for uid, h in self.holders.items()}
         self.claim_stream: dict[tuple[str, str, str], tuple[str, int]] = {}
         self.staged = _Staged()
-        self.recorded_at = datetime.now(UTC)  # taken under the lock: follows position order
+        # One timestamp per batch; batches are serial per process, so it grows with position.
+        self.recorded_at = datetime.now(UTC)
+
+    @classmethod
+    def from_rows(cls, rows: list[asyncpg.Record]) -> _Plan:
+        """The plan over the state read under the lock."""
+        head = 0
+        refs: dict[UUID, _Ref] = {}
+        streams: dict[str, tuple[int, str | None]] = {}
+        holders: dict[str, set[tuple[str, str]]] = {}
+        for r in rows:
+            kind = r["kind"]
+            if kind == "head":
+                head = r["position"]
+            elif kind == "dup":
+                refs[r["event_id"]] = _Ref(r["key"], r["version"], r["position"])
+            elif kind == "stream":
+                streams[r["key"]] = (r["version"], r["hash"])
+            else:
+                holders.setdefault(r["key"], set()).add((r["party_id"], r["role"]))
+        return cls(head, refs, streams, holders)
 
     def stage(self, item: _Append) -> Outcome:
         """Validate one append against the state so far and stage its rows, or say why not."""
@@ -406,6 +543,19 @@ class _Plan:
     async def flush(self, conn: asyncpg.Connection) -> None:
         """Write the staged events, the net claim changes and the new head; notify followers."""
         s = self.staged
+        # Claims first: the events statement also moves the head and notifies.
+        added, dropped = self._claim_changes()
+        if dropped:
+            await conn.execute(_DROP_CLAIMS, *_columns(dropped, 3))
+        if added:
+            at = [self.claim_stream[k] for k in added]
+            await conn.execute(
+                _ADD_CLAIMS,
+                *_columns(added, 3),
+                [a[0] for a in at],
+                [a[1] for a in at],
+                self.recorded_at,
+            )
         await conn.execute(
             _INSERT_EVENTS,
             s.position,
@@ -419,21 +569,8 @@ class _Plan:
             self.recorded_at,
             s.prev_hash,
             s.hash,
+            self.head,
         )
-        added, dropped = self._claim_changes()
-        if dropped:
-            await conn.execute(_DROP_CLAIMS, *_columns(dropped, 3))
-        if added:
-            at = [self.claim_stream[k] for k in added]
-            await conn.execute(
-                _ADD_CLAIMS,
-                *_columns(added, 3),
-                [a[0] for a in at],
-                [a[1] for a in at],
-                self.recorded_at,
-            )
-        # NOTIFY is delivered at commit, so a follower never wakes before the rows are visible.
-        await conn.execute(_ADVANCE_HEAD, self.head, NOTIFY_CHANNEL)
 
     def _claim_changes(self) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
         """Rows to insert and rows to delete, comparing final holders with the locked state."""

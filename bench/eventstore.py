@@ -1,0 +1,209 @@
+"""Event-store benchmark (a script, not a test): appends/s, raw INSERT baseline, rebuild speed.
+
+    .venv/bin/python bench/eventstore.py            # embedded PostgreSQL in a temp folder
+    UEP_DATABASE_URL=postgresql://... .venv/bin/python bench/eventstore.py
+
+Each measurement runs in a fresh database on the same server. Prints a table, then the ratio of
+our 4-writer single-event append rate to the 4-writer raw INSERT + COMMIT rate (target >= 0.5)
+and the projection rebuild rate (target >= 20,000 events/s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+from uuid import uuid4
+
+import asyncpg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from projections import stream_counts
+from projections.projector import Projector
+from uep.db.migrations import create_pool
+from uep.db.postgres import ensure_embedded, free_port, stop_embedded
+from uep.eventstore.hashing import canonical_json
+from uep.eventstore.models import NewEvent
+from uep.eventstore.postgres import PostgresEventStore
+
+PAYLOAD = {
+    "effective_on": "2025-03-04",
+    "case_id": "uep-acme-gas_supplier",
+    "user_id": "00-11-22-33-44-55-66-77",
+    "notes": "x" * 120,
+}
+METADATA = {"actor": "bench", "workflow_id": "uep-acme-gas_supplier", "run_id": "r1"}
+BARE_TABLE = """
+CREATE TABLE bare (id bigserial PRIMARY KEY, stream_id text, event_id uuid, type text,
+                   data jsonb, metadata jsonb, recorded_at timestamptz DEFAULT now())
+"""
+
+
+@contextlib.contextmanager
+def server() -> Iterator[str]:
+    """UEP_DATABASE_URL, else a throw-away embedded PostgreSQL."""
+    url = os.environ.get("UEP_DATABASE_URL")
+    if url:
+        yield url
+        return
+    folder = Path(tempfile.mkdtemp(prefix="uep-bench-"))
+    try:
+        yield ensure_embedded(folder / "data", free_port()).url()
+    finally:
+        stop_embedded(folder / "data")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.asynccontextmanager
+async def fresh_pool(admin_url: str, writers: int) -> AsyncIterator[asyncpg.Pool]:
+    """A migrated pool on a new database, dropped afterwards."""
+    name = f"uep_bench_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(admin_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    parts = urlsplit(admin_url)
+    pool = await create_pool(
+        urlunsplit(parts._replace(path=f"/{name}")), min_size=writers + 2, max_size=writers + 4
+    )
+    try:
+        yield pool
+    finally:
+        await pool.close()
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+def new_events(n: int) -> list[NewEvent]:
+    """``n`` events with fresh ids and the benchmark payload."""
+    return [
+        NewEvent(event_id=uuid4(), type="UserIdProposed", data=PAYLOAD, metadata=METADATA)
+        for _ in range(n)
+    ]
+
+
+async def timed(writers: int, seconds: float, work: Callable[[int], Awaitable[int]]) -> float:
+    """Run ``writers`` loops of ``work`` for ``seconds``; return events per second."""
+    deadline = time.perf_counter() + seconds
+    start = time.perf_counter()
+
+    async def loop(w: int) -> int:
+        done = 0
+        while time.perf_counter() < deadline:
+            done += await work(w)
+        return done
+
+    total = sum(await asyncio.gather(*(loop(w) for w in range(writers))))
+    return total / (time.perf_counter() - start)
+
+
+async def bench_store(admin_url: str, writers: int, batch: int, seconds: float) -> float:
+    """Our append rate (events/s): each writer appends to its own streams."""
+    async with fresh_pool(admin_url, writers) as pool:
+        store = PostgresEventStore(pool)
+        versions: dict[str, int] = {}
+
+        async def work(w: int) -> int:
+            stream = f"case-{w}-{versions.get(f'n{w}', 0) % 50}"
+            version = versions.get(stream, 0)
+            await store.append(stream, new_events(batch), version)
+            versions[stream] = version + batch
+            versions[f"n{w}"] = versions.get(f"n{w}", 0) + 1
+            return batch
+
+        rate = await timed(writers, seconds, work)
+        await store.close()
+        return rate
+
+
+async def bench_raw(admin_url: str, writers: int, batch: int, seconds: float) -> float:
+    """Baseline: plain INSERT + COMMIT of the same payloads into a bare table."""
+    async with fresh_pool(admin_url, writers) as pool:
+        await pool.execute(BARE_TABLE)
+        data, meta = canonical_json(PAYLOAD), canonical_json(METADATA)
+        conns = [await pool.acquire() for _ in range(writers)]
+
+        async def work(w: int) -> int:
+            conn = conns[w]
+            rows = [(f"case-{w}", uuid4(), "UserIdProposed", data, meta) for _ in range(batch)]
+            if batch == 1:
+                await conn.execute(
+                    "INSERT INTO bare (stream_id, event_id, type, data, metadata) "
+                    "VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)",
+                    *rows[0],
+                )
+            else:
+                async with conn.transaction():
+                    await conn.executemany(
+                        "INSERT INTO bare (stream_id, event_id, type, data, metadata) "
+                        "VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)",
+                        rows,
+                    )
+            return batch
+
+        rate = await timed(writers, seconds, work)
+        for conn in conns:
+            await pool.release(conn)
+        return rate
+
+
+async def bench_rebuild(admin_url: str, events: int) -> tuple[float, int]:
+    """Rebuild the stream_counts projection over ``events`` events; return events/s."""
+    async with fresh_pool(admin_url, 4) as pool:
+        store = PostgresEventStore(pool)
+        per_append, streams = 50, 200
+        versions = [0] * streams
+
+        async def load(w: int) -> None:
+            for i in range(w, events // per_append, 8):
+                s = i % streams
+                await store.append(f"case-{s}", new_events(per_append), versions[s])
+                versions[s] += per_append
+
+        await asyncio.gather(*(load(w) for w in range(8)))
+        await store.close()
+        projector = Projector(pool, [stream_counts.PROJECTION])
+        await projector.setup()
+        start = time.perf_counter()
+        position = await projector.rebuild("stream_counts")
+        return position / (time.perf_counter() - start), position
+
+
+async def main(seconds: float, rebuild_events: int) -> None:
+    """Run every measurement and print the table."""
+    with server() as admin_url:
+        print(f"PostgreSQL: {admin_url}  ({seconds}s per cell)")
+        rows: dict[tuple[str, int, int], float] = {}
+        for batch in (1, 10):
+            for writers in (1, 4, 16):
+                rows[("uep append", batch, writers)] = await bench_store(
+                    admin_url, writers, batch, seconds
+                )
+                rows[("raw INSERT", batch, writers)] = await bench_raw(
+                    admin_url, writers, batch, seconds
+                )
+        rebuild_rate, rebuilt = await bench_rebuild(admin_url, rebuild_events)
+
+    print()
+    print(f"{'what':<12} {'events/append':>13} {'writers':>8} {'events/s':>10} {'appends/s':>10}")
+    for (what, batch, writers), rate in sorted(rows.items()):
+        print(f"{what:<12} {batch:>13} {writers:>8} {rate:>10,.0f} {rate / batch:>10,.0f}")
+    print(f"{'rebuild':<12} {rebuilt:>13,} {'':>8} {rebuild_rate:>10,.0f}   (target >= 20,000)")
+    ratio = rows[("uep append", 1, 4)] / rows[("raw INSERT", 1, 4)]
+    print(f"ratio uep/raw, single-event appends, 4 writers: {ratio:.2f}  (target >= 0.5)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=4.0, help="duration of each cell")
+    parser.add_argument("--rebuild-events", type=int, default=100_000)
+    args = parser.parse_args()
+    asyncio.run(main(args.seconds, args.rebuild_events))
