@@ -67,6 +67,15 @@ def _json(payload: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in payload.items()}
 
 
+async def opened(handle: WorkflowHandle[Any, Any], attempts: int = 2_000) -> dict[str, Any]:
+    """Ask the state query until the case has opened (each query is a round trip, no sleep)."""
+    for _ in range(attempts):
+        state = await view(handle)
+        if state.get("status") != "opening":
+            return state
+    raise AssertionError(f"{handle.id} did not open after {attempts} state queries")
+
+
 async def send(handle: WorkflowHandle[Any, Any], name: str, **payload: Any) -> UpdateResult:
     """Send an update that must be accepted; a refusal fails the test with its message."""
     try:
