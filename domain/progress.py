@@ -20,15 +20,9 @@ if TYPE_CHECKING:
     from domain.calendar import WorkingDayCalendar
     from domain.state import AssessmentState, CaseState
 
-UEPT_TYPICAL_TEST_WD = 40
-"""Assumption: Working Days a Party spends running the UEPT scenarios (seed 001 has no figure)."""
-SECURITY_TYPICAL_WEEKS = 8
-"""Assumption: weeks from a security assessment to the Panel's status ("depends on scale")."""
-PRIVACY_TYPICAL_WEEKS = 16
-"""Privacy after booking: 5-7 months in all (guidance s.7) less the 12 weeks' notice."""
 PANEL_STATUS_WEEKS = 4
 """Assumption: weeks from an assessment's completion to the Panel setting the status."""
-CREDIT_REVIEW_DAYS = 31
+CREDIT_REVIEW_DAYS = 31 * durations.CREDIT_REVIEW_MONTHS
 """The DCC reviews the Credit Cover Requirement monthly (seed 001 note 1)."""
 SECAS_VERIFICATION_WD = 5
 """Assumption: Working Days SECAS takes to verify the last evidence (H1.11)."""
@@ -306,9 +300,9 @@ def forecast_completion(state: CaseState, today: date, calendar: WorkingDayCalen
     if state.status == "withdrawn":
         return None
     ends = [_uept_end(state, today, calendar), _credit_end(state, today)]
-    ends.append(_assurance_end(state.security, today, SECURITY_TYPICAL_WEEKS))
+    ends.append(_assurance_end(state.security, today, durations.SECURITY_TYPICAL_MONTHS[1]))
     if state.privacy.applicable:
-        ends.append(_assurance_end(state.privacy, today, PRIVACY_TYPICAL_WEEKS))
+        ends.append(_assurance_end(state.privacy, today, durations.PRIVACY_TYPICAL_MONTHS[1]))
     latest = max(e for e in ends)
     return calendar.add_working_days(latest, SECAS_VERIFICATION_WD)
 
@@ -320,13 +314,13 @@ def _uept_end(state: CaseState, today: date, cal: WorkingDayCalendar) -> date:
         return today
     if u.phase == "not_started":
         start = cal.add_working_days(today, durations.UEPT_NOTICE_WD)
-        return cal.add_working_days(start, UEPT_TYPICAL_TEST_WD + dcc_steps)
+        return cal.add_working_days(start, durations.UEPT_TYPICAL_TEST_WD + dcc_steps)
     if u.phase == "notice_given":
         start = max(u.planned_start_on or today, u.earliest_start_on or today, today)
-        return cal.add_working_days(start, UEPT_TYPICAL_TEST_WD + dcc_steps)
+        return cal.add_working_days(start, durations.UEPT_TYPICAL_TEST_WD + dcc_steps)
     if u.phase == "testing":
         started = u.started_on or today
-        end_of_tests = max(cal.add_working_days(started, UEPT_TYPICAL_TEST_WD), today)
+        end_of_tests = max(cal.add_working_days(started, durations.UEPT_TYPICAL_TEST_WD), today)
         return cal.add_working_days(end_of_tests, dcc_steps)
     step = u.open_step()
     remaining = {
@@ -339,15 +333,15 @@ def _uept_end(state: CaseState, today: date, cal: WorkingDayCalendar) -> date:
     return cal.add_working_days(base, remaining.get(u.phase, 0))
 
 
-def _assurance_end(a: AssessmentState, today: date, typical_weeks: int) -> date:
+def _assurance_end(a: AssessmentState, today: date, typical_months: int) -> date:
+    """Whole process (notice, assessment, status) takes ``typical_months``; the Panel, weeks."""
     if a.allows_completion:
         return today
-    if a.phase == "not_started" or (a.phase == "status_set" and not a.allows_completion):
-        booked = today + timedelta(weeks=durations.ASSESSMENT_BOOKING_NOTICE_WEEKS)
-        return booked + timedelta(weeks=typical_weeks)
     if a.phase == "booked" and a.booked_for:
-        return max(a.booked_for, today) + timedelta(weeks=typical_weeks)
-    return today + timedelta(weeks=PANEL_STATUS_WEEKS)
+        return max(a.booked_for, today) + timedelta(weeks=PANEL_STATUS_WEEKS)
+    if a.phase == "assessed":
+        return today + timedelta(weeks=PANEL_STATUS_WEEKS)
+    return today + timedelta(days=30 * typical_months)
 
 
 def _credit_end(state: CaseState, today: date) -> date:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain import progress
 from domain.calendar import WorkingDayCalendar
 from domain.errors import CalendarRangeError
+from domain.mandates import Mandate, MandateStatus, mandate_status
 from domain.state import CaseState, DisputeState
 
 
@@ -78,10 +79,19 @@ class CaseView(BaseModel):
     forecast_completion_on: date | None = None
     mandate_due_on: date | None = None
     mandate_derogated: bool = False
+    mandate_status: str = "no_mandate"
     completed_on: date | None = None
     withdrawn_on: date | None = None
     stream_version: int = 0
     as_of: date
+
+
+def mandate_status_of(state: CaseState, today: date, forecast: date | None) -> MandateStatus:
+    """Where the case stands against its Party's DCC User mandate (guidance s.2.2)."""
+    mandate = Mandate(
+        due=state.mandate_due_on, source=state.mandate_source, derogated=state.mandate_derogated
+    )
+    return mandate_status(mandate, state.completed_on, forecast, today)
 
 
 def case_summary(state: CaseState) -> str:
@@ -187,6 +197,7 @@ def build_view(
         forecast_completion_on=forecast,
         mandate_due_on=state.mandate_due_on,
         mandate_derogated=state.mandate_derogated,
+        mandate_status=str(mandate_status_of(state, today, forecast)),
         completed_on=state.completed_on,
         withdrawn_on=state.withdrawn_on,
         stream_version=stream_version,

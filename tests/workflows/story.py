@@ -79,9 +79,12 @@ async def opened(handle: WorkflowHandle[Any, Any], attempts: int = 2_000) -> dic
 async def send(handle: WorkflowHandle[Any, Any], name: str, **payload: Any) -> UpdateResult:
     """Send an update that must be accepted; a refusal fails the test with its message."""
     try:
-        return await handle.execute_update(name, _json(payload), result_type=UpdateResult)
+        result: UpdateResult = await handle.execute_update(
+            name, _json(payload), result_type=UpdateResult
+        )
     except WorkflowUpdateFailedError as err:
         raise AssertionError(f"{name} refused: {refusal(err)}") from err
+    return result
 
 
 async def refused(handle: WorkflowHandle[Any, Any], name: str, payload: Any) -> str:

@@ -28,7 +28,7 @@ _WORKFLOW_TASK = {
 
 async def snapshot(
     h: Harness, handle: WorkflowHandle[Any, Any]
-) -> tuple[list[int], dict[str, Any], int]:
+) -> tuple[list[Any], dict[str, Any], int]:
     """History events, the state query, and the stored event count.
 
     The time-skipping test server records a workflow task even for an update its validator

@@ -96,12 +96,13 @@ async def test_review_late_over_easter_records_missed_deadline(harness: Harness)
 async def test_certificate_deadline_timer_fires_in_the_future(harness: Harness) -> None:
     today = await story.today(harness)
     handle = await in_testing(harness, today - timedelta(days=150))
-    for name, extra in [
+    steps: list[tuple[str, dict[str, Any]]] = [
         ("submit_test_completion_report", {}),
         ("confirm_report_receipt", {}),
         ("conclude_uept_review", {"outcome": "concluded"}),
         ("record_quality_gate_meeting", {"successful": True}),
-    ]:
+    ]
+    for name, extra in steps:
         await story.send(handle, name, effective_on=today, **extra)
     due = story.CALENDAR.add_working_days(today, 2)
     assert "DccDeadlineMissed" not in await stored_types(harness, handle)
