@@ -1,0 +1,59 @@
+"""Every JSON example in the operator guide is accepted by the model it documents."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from domain.commands import MESSAGES
+from workflows.io import WorkflowInput
+
+GUIDE = Path(__file__).parents[2] / "docs" / "operator-guide.md"
+_NAME = re.compile(r"`([a-z_]+)`")
+_INLINE = re.compile(r"`(\{.*?\})`")
+
+
+def examples() -> list[tuple[str, Any]]:
+    """(message name, payload) for each example, named by the last message mentioned before it."""
+    found: list[tuple[str, Any]] = []
+    current = "start"
+    lines = GUIDE.read_text().splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.startswith("## 1. Start"):
+            current = "start"
+        if line.strip() == "```json":
+            block = []
+            i += 1
+            while lines[i].strip() != "```":
+                block.append(lines[i])
+                i += 1
+            found.append((current, json.loads("\n".join(block))))
+        else:
+            names = [n for n in _NAME.findall(line) if n in MESSAGES]
+            if names and (line.startswith("`") or line.startswith("### ")):
+                current = names[0]
+            for inline in _INLINE.findall(line):
+                found.append((current, json.loads(inline)))
+        i += 1
+    return found
+
+
+EXAMPLES = examples()
+
+
+def test_the_guide_has_an_example_for_every_message() -> None:
+    assert {name for name, _ in EXAMPLES} >= set(MESSAGES) | {"start"}
+
+
+@pytest.mark.parametrize(("name", "payload"), EXAMPLES, ids=[n for n, _ in EXAMPLES])
+def test_example_is_valid(name: str, payload: Any) -> None:
+    if name == "start":
+        WorkflowInput.model_validate(payload)
+    else:
+        MESSAGES[name].model.model_validate(payload)
