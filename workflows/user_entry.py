@@ -456,11 +456,12 @@ class UserEntryProcess:
                 summary=", ".join(e.type for e in events),
             )
         except ActivityError as err:
+            # The store refused (a User ID conflict, another writer): nothing was recorded and
+            # the state did not evolve; the caller hears the store's reason, not "activity failed".
             cause = err.cause
-            if isinstance(cause, ApplicationError) and cause.type == "UserIdConflict":
-                raise ApplicationError(
-                    cause.message, type="user_id_conflict", non_retryable=True
-                ) from None
+            if isinstance(cause, ApplicationError):
+                kind = "user_id_conflict" if cause.type == "UserIdConflict" else "store_refused"
+                raise ApplicationError(cause.message, type=kind, non_retryable=True) from None
             raise
         self._version = result.last_version
         for e in events:
