@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -158,3 +161,21 @@ async def ensure_search_attributes(
             AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing)
         )
     return sorted(missing)
+
+
+@contextlib.asynccontextmanager
+async def running_dev_server(cfg: DevServerConfig, log_file: Path) -> AsyncIterator[Client]:
+    """A dev server for the duration of the block (tests, tools): started, ready, stopped."""
+    process = start_dev_server(cfg, log_file)
+    try:
+        client = await wait_until_ready(cfg, process)
+        await ensure_search_attributes(client)
+        yield client
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGINT)
+        try:
+            await asyncio.to_thread(process.wait, 15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            await asyncio.to_thread(process.wait, 5)

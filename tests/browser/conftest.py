@@ -1,0 +1,74 @@
+"""A `uep dev`-style Temporal dev server (Web UI on) and a worker, for driving the UI."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client
+
+from uep.binaries import temporal_cli
+from uep.db.postgres import free_port
+from uep.devserver import DevServerConfig, running_dev_server
+from uep.eventstore.memory import InMemoryEventStore
+from worker import build_worker
+from workflows.names import TASK_QUEUE
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass
+class UiStack:
+    """The Web UI's address and a client on the same server."""
+
+    ui_url: str
+    client: Client
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """The system Chromium, or skip with how to install it."""
+    if not CHROMIUM.exists():
+        pytest.skip(
+            "no Chromium at /usr/bin/chromium; install Debian package chromium: "
+            "apt-get install chromium"
+        )
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+async def ui_stack(chromium: Path) -> AsyncIterator[UiStack]:
+    """A dev server on free ports with the search attributes, and a worker on queue ``uep``.
+
+    The worker uses the in-memory event store: these tests are about the operator's experience
+    in the UI, and the PostgreSQL store has its own integration tests.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="uep-ui-"))
+    cfg = DevServerConfig(
+        binary=temporal_cli(),
+        db_file=folder / "temporal.sqlite",
+        port=free_port(),
+        ui_port=free_port(),
+    )
+    try:
+        async with (
+            running_dev_server(cfg, folder / "temporal.log") as client,
+            build_worker(client, InMemoryEventStore(), TASK_QUEUE),
+        ):
+            yield UiStack(ui_url=cfg.ui_url, client=client)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
