@@ -1,0 +1,196 @@
+"""Read models over real domain events: case board, DCC deadlines, mandates, registry, timeline."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from uuid import uuid4
+
+import asyncpg
+import pytest
+
+from domain import commands as c
+from domain import events as ev
+from domain.decider import start_case
+from domain.roles import PartyProfile, UserRole
+from projections import case_board, case_timeline, dcc_deadlines, mandates, user_id_registry
+from projections.projector import Projection, Projector
+from uep.eventstore.models import NewEvent
+from uep.eventstore.postgres import PostgresEventStore
+
+READ_MODELS = [
+    case_board.PROJECTION,
+    dcc_deadlines.PROJECTION,
+    mandates.PROJECTION,
+    user_id_registry.PROJECTION,
+    case_timeline.PROJECTION,
+]
+UID = "90b3d51f30010000"
+START = date(2025, 6, 2)
+
+
+def party(party_id: str, name: str) -> PartyProfile:
+    """A small supplier with both supply licences."""
+    return PartyProfile.model_validate(
+        {
+            "party_id": party_id,
+            "party_name": name,
+            "category": "small_supplier",
+            "licences": ["gas_supply", "electricity_supply"],
+        }
+    )
+
+
+def stored(events: list[ev.Event]) -> list[NewEvent]:
+    """Domain events as the workflow stores them: type = class name, data = JSON dump."""
+    return [
+        NewEvent(
+            event_id=uuid4(),
+            type=type(e).__name__,
+            schema_version=e.schema_version,
+            data=ev.event_to_data(e),
+            metadata={"actor": "operator@secas"},
+        )
+        for e in events
+    ]
+
+
+def completed_case(case_id: str) -> list[ev.Event]:
+    """A gas supplier case through UEPT (DCC late on receipt by two Working Days) to completion."""
+    started = start_case(
+        c.StartCase(
+            party=party("acme", "Acme Energy"), role=UserRole.GAS_SUPPLIER, started_on=START
+        ),
+        case_id,
+        START,
+    )
+    return [
+        *started,
+        ev.UserIdProposed(effective_on=date(2025, 6, 3), user_id=UID),
+        ev.UserIdAccepted(effective_on=date(2025, 6, 5), user_id=UID),
+        ev.TestCompletionReportSubmitted(
+            effective_on=date(2025, 9, 1), cycle=1, receipt_due_on=date(2025, 9, 3)
+        ),
+        ev.TestCompletionReportReceiptConfirmed(
+            effective_on=date(2025, 9, 5), cycle=1, review_due_on=date(2025, 9, 12)
+        ),
+        ev.UeptReviewConcluded(effective_on=date(2025, 9, 10), cycle=1, outcome="concluded"),
+        ev.QualityGateMeetingHeld(
+            effective_on=date(2025, 9, 15),
+            cycle=1,
+            successful=True,
+            certificate_due_on=date(2025, 9, 17),
+        ),
+        ev.TestCompletionCertificateIssued(
+            effective_on=date(2025, 9, 16), cycle=1, certificate_ref="TCC-1"
+        ),
+        ev.UserEntryProcessCompleted(effective_on=date(2025, 10, 1), user_id=UID),
+    ]
+
+
+def withdrawn_case(case_id: str) -> list[ev.Event]:
+    """Another Party proposes an id, then withdraws."""
+    started = start_case(
+        c.StartCase(party=party("beta", "Beta Power"), role=UserRole.OTHER_USER, started_on=START),
+        case_id,
+        START,
+    )
+    return [
+        *started,
+        ev.UserIdProposed(effective_on=date(2025, 6, 4), user_id="90b3d51f30020000"),
+        ev.CaseWithdrawn(effective_on=date(2025, 7, 1), reason="changed plans"),
+    ]
+
+
+@pytest.fixture
+async def built(pg_store: PostgresEventStore, pool: asyncpg.Pool) -> Projector:
+    """Both cases stored (plus a non-domain stream) and every read model caught up."""
+    await pg_store.append(
+        "uep-acme-gas_supplier", stored(completed_case("uep-acme-gas_supplier")), 0
+    )
+    await pg_store.append("uep-beta-other_user", stored(withdrawn_case("uep-beta-other_user")), 0)
+    await pg_store.append(
+        "not-a-case", [NewEvent(event_id=uuid4(), type="SomethingElse", data={})], 0
+    )
+    projector = Projector(pool, READ_MODELS, batch_size=4)
+    await projector.setup()
+    await projector.catch_up()
+    return projector
+
+
+async def test_case_board(built: Projector, pool: asyncpg.Pool) -> None:
+    rows = {r["case_id"]: r for r in await pool.fetch("SELECT * FROM case_board")}
+
+    acme = rows["uep-acme-gas_supplier"]
+    assert set(rows) == {"uep-acme-gas_supplier", "uep-beta-other_user"}
+    assert (acme["party_name"], acme["role"], acme["status"]) == (
+        "Acme Energy",
+        "gas_supplier",
+        "completed",
+    )
+    assert acme["completed_on"] == date(2025, 10, 1)
+    assert acme["user_id"] == UID
+    assert acme["version"] == 9
+    requirements = json.loads(acme["requirements"])
+    assert requirements["user_id"] == {"status": "accepted", "met": True, "verified_on": None}
+    assert requirements["uept"]["status"] == "certified"
+    assert rows["uep-beta-other_user"]["status"] == "withdrawn"
+    assert rows["uep-beta-other_user"]["stage"] == "withdrawn"
+
+
+async def test_dcc_deadlines(built: Projector, pool: asyncpg.Pool) -> None:
+    rows = await pool.fetch(
+        "SELECT step, due_on, done_on, status, working_days_late FROM dcc_deadlines "
+        "ORDER BY opened_on, step"
+    )
+
+    assert [tuple(r) for r in rows] == [
+        ("report_receipt", date(2025, 9, 3), date(2025, 9, 5), "missed", 2),
+        ("report_review", date(2025, 9, 12), date(2025, 9, 10), "met", 0),
+        ("certificate", date(2025, 9, 17), date(2025, 9, 16), "met", 0),
+    ]
+
+
+async def test_mandates(built: Projector, pool: asyncpg.Pool) -> None:
+    rows = {r["party_id"]: r for r in await pool.fetch("SELECT * FROM mandates")}
+
+    assert rows["acme"]["completed_on"] == date(2025, 10, 1)
+    assert rows["acme"]["role"] == "gas_supplier"
+    assert rows["acme"]["status"] in {"met", "breached", "no_mandate", "derogated"}
+    assert rows["beta"]["completed_on"] is None
+    assert rows["beta"]["case_status"] == "withdrawn"
+
+
+async def test_user_id_registry(built: Projector, pool: asyncpg.Pool) -> None:
+    rows = {
+        r["party_id"]: (r["user_id"], r["status"])
+        for r in await pool.fetch("SELECT * FROM user_id_registry")
+    }
+
+    assert rows == {"acme": (UID, "in_use"), "beta": ("90b3d51f30020000", "released")}
+
+
+async def test_case_timeline(built: Projector, pool: asyncpg.Pool) -> None:
+    lines = await pool.fetch(
+        "SELECT version, who, what FROM case_timeline WHERE case_id = $1 ORDER BY version",
+        "uep-acme-gas_supplier",
+    )
+
+    assert [r["version"] for r in lines] == list(range(1, 10))
+    assert lines[0]["what"] == "Case started: Acme Energy as gas_supplier"
+    assert lines[1]["what"] == f"User id proposed (user id {UID})"
+    assert all(r["who"] == "operator@secas" for r in lines)
+
+
+@pytest.mark.parametrize("projection", READ_MODELS, ids=lambda p: p.name)
+async def test_rebuilt_read_model_equals_incremental(
+    built: Projector, pool: asyncpg.Pool, projection: Projection
+) -> None:
+    key = "position" if projection.name == "case_timeline" else "1, 2, 3"
+    query = f"SELECT * FROM {projection.table} ORDER BY {key}"
+    incremental = [tuple(r) for r in await pool.fetch(query)]
+
+    await built.rebuild(projection.name, batch_size=3)
+
+    assert incremental
+    assert [tuple(r) for r in await pool.fetch(query)] == incremental
