@@ -1,0 +1,198 @@
+"""`uep dev` as an operator runs it: banner, a case end to end, clean stop, durable restart.
+
+Real processes throughout: the Temporal dev server, PostgreSQL (embedded in the test's state
+directory, or ``UEP_DATABASE_URL``), the worker and the projector, on free ports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+import pytest
+
+from uep.db.postgres import free_port
+
+pytestmark = pytest.mark.integration
+
+UEP = str(Path(sys.executable).parent / "uep")
+START_WITHIN = 90.0
+
+
+@dataclass
+class DevRun:
+    """One `uep dev` process and where its output goes."""
+
+    process: subprocess.Popen[bytes]
+    out: Path
+    err: Path
+
+    def output(self) -> str:
+        """Everything printed so far, stdout then stderr."""
+        return self.out.read_text(errors="replace") + self.err.read_text(errors="replace")
+
+
+@dataclass
+class Stack:
+    """Ports and state directory shared by every start of the stack in a test."""
+
+    state: Path
+    env: dict[str, str]
+    ports: list[str]
+
+    def start(self) -> DevRun:
+        """Start `uep dev` and wait for its banner (or fail with what it printed)."""
+        n = len(list(self.state.parent.glob("dev-*.out")))
+        out, err = self.state.parent / f"dev-{n}.out", self.state.parent / f"dev-{n}.err"
+        with out.open("wb") as o, err.open("wb") as e:
+            process = subprocess.Popen(
+                [UEP, "dev", *self.ports], stdout=o, stderr=e, env=self.env, cwd=self.state.parent
+            )
+        run = DevRun(process, out, err)
+        wait_for(
+            lambda: "the stack is up" in run.output() or process.poll() is not None, START_WITHIN
+        )
+        assert "the stack is up" in run.output(), run.output()
+        return run
+
+    def uep(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run another `uep` command as a second terminal would: no flags, same state dir."""
+        return subprocess.run(
+            [UEP, *args], env=self.env, capture_output=True, text=True, timeout=60, check=False
+        )
+
+
+def wait_for(condition: Callable[[], bool], within: float) -> None:
+    """Poll ``condition`` until it holds or the deadline passes."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"condition not met within {within}s")
+
+
+def descendants(pid: int) -> list[psutil.Process]:
+    """Every process below ``pid`` (the embedded PostgreSQL is detached: see postmaster)."""
+    return psutil.Process(pid).children(recursive=True)
+
+
+def gone(process: psutil.Process) -> bool:
+    """True when the process has ended (a zombie waiting for a reaper counts as ended)."""
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def postmaster(state: Path) -> psutil.Process | None:
+    """The embedded PostgreSQL server of ``state``, from its pid file."""
+    try:
+        return psutil.Process(int((state / "postgres" / "postmaster.pid").read_text().split()[0]))
+    except (OSError, ValueError, psutil.NoSuchProcess):
+        return None
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[Stack]:
+    """Free ports and a private state directory; anything left running is stopped after."""
+    state = tmp_path / ".uep"
+    env = {**os.environ, "UEP_STATE_DIR": str(state)}
+    for key in ("UEP_TEMPORAL_ADDRESS", "UEP_NAMESPACE"):
+        env.pop(key, None)
+    ports = [
+        "--temporal-port", str(free_port()),
+        "--ui-port", str(free_port()),
+        "--pg-port", str(free_port()),
+    ]  # fmt: skip
+    yield Stack(state, env, ports)
+    server = postmaster(state)
+    if server is not None and not gone(server):
+        from uep.db.postgres import stop_embedded
+
+        stop_embedded(state / "postgres")
+
+
+def stop(run: DevRun, sig: int = signal.SIGTERM) -> int:
+    """Signal `uep dev` and wait for it to exit; its status."""
+    run.process.send_signal(sig)
+    return run.process.wait(60)
+
+
+def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it(stack: Stack) -> None:
+    """Banner, a case visible with its search attributes, no orphans, durable restart."""
+    first = stack.start()
+    banner = first.output()
+    assert "Temporal Web UI  http://localhost:" in banner
+    assert "uep demo" in banner and "uep case list" in banner
+    assert str(stack.state) in banner
+
+    started = stack.uep(
+        "case", "start", "--party-id", "devco", "--party-name", "Dev Co",
+        "--category", "small_supplier", "--licence", "gas_supply", "--role", "gas_supplier",
+    )  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    proposed = stack.uep(
+        "case", "send", "uep-devco-gas_supplier", "propose_user_id",
+        "--json", '{"user_id": "90-B3-D5-1F-30-01-00-00"}',
+    )  # fmt: skip
+    assert proposed.returncode == 0, proposed.stderr
+
+    def listed() -> bool:
+        found = stack.uep("case", "list", "--party", "devco", "--json")
+        rows = json.loads(found.stdout) if found.returncode == 0 else []
+        return bool(rows) and rows[0]["party_name"] == "Dev Co" and rows[0]["stage"] == "user_id"
+
+    wait_for(listed, 30)
+
+    children = descendants(first.process.pid)
+    names = " ".join(" ".join(p.cmdline()) for p in children)
+    assert "start-dev" in names and "uep.cli worker" in names and "uep.cli projector" in names
+    server = postmaster(stack.state)
+    assert stop(first) == 0
+    wait_for(lambda: all(gone(p) for p in children), 30)
+    if server is not None:  # embedded PostgreSQL is stopped too (not when UEP_DATABASE_URL)
+        wait_for(lambda: gone(server), 30)
+    assert not (stack.state / "stack.json").exists()
+
+    second = stack.start()
+    try:
+        shown = stack.uep("case", "show", "uep-devco-gas_supplier", "--json")
+        assert shown.returncode == 0, shown.stderr
+        view = json.loads(shown.stdout)
+        assert view["stage"] == "user_id" and view["user_id"] == "90b3d51f30010000"
+        assert view["stream_version"] == 2
+    finally:
+        assert stop(second, signal.SIGINT) == 0
+
+
+def test_port_in_use_is_one_clear_line(stack: Stack) -> None:
+    """A taken Temporal port: one line naming the port and the flag, non-zero, no traceback."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        ports = list(stack.ports)
+        ports[1] = str(port)
+        result = subprocess.run(
+            [UEP, "dev", *ports],
+            env=stack.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert f"port {port}" in lines[0] and "--temporal-port" in lines[0]
+    assert "Traceback" not in result.stderr
