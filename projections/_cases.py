@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-import asyncpg
-
 from domain import events as ev
 from domain.calendar import WorkingDayCalendar
 from domain.calendar_data import build_calendar
 from domain.state import CaseState, evolve
+from uep.db.types import Conn
 from uep.eventstore.models import RecordedEvent
 
 DOMAIN_TYPES = frozenset(ev.event_types())
@@ -45,9 +44,7 @@ class Folded:
     last: RecordedEvent
 
 
-async def fold_batch(
-    conn: asyncpg.Connection, table: str, events: Sequence[RecordedEvent]
-) -> dict[str, Folded]:
+async def fold_batch(conn: Conn, table: str, events: Sequence[RecordedEvent]) -> dict[str, Folded]:
     """Fold a batch per case, starting from the state saved in ``table`` (column ``state``)."""
     touched = sorted({e.stream_id for e in events})
     rows = await conn.fetch(

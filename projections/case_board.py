@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-import asyncpg
-
 from domain import progress
 from domain.state import CaseState
 from domain.view import CaseView, build_view
 from projections._cases import as_of, calendar, fold_batch
 from projections.projector import Projection
+from uep.db.types import Conn
 from uep.eventstore.models import RecordedEvent
 
 DDL = """
@@ -59,9 +58,7 @@ def requirements(case: CaseView) -> dict[str, dict[str, object]]:
     }
 
 
-async def apply_batch(
-    conn: asyncpg.Connection, events: Sequence[RecordedEvent], table: str
-) -> None:
+async def apply_batch(conn: Conn, events: Sequence[RecordedEvent], table: str) -> None:
     """Fold the batch per case, then upsert one row per case touched."""
     for case_id, folded in (await fold_batch(conn, table, events)).items():
         s, last = folded.state, folded.last
@@ -104,7 +101,7 @@ async def apply_batch(
         )
 
 
-async def apply(conn: asyncpg.Connection, event: RecordedEvent, table: str) -> None:
+async def apply(conn: Conn, event: RecordedEvent, table: str) -> None:
     """Apply one event."""
     await apply_batch(conn, [event], table)
 

@@ -7,10 +7,9 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-import asyncpg
-
 from projections._cases import DOMAIN_TYPES
 from projections.projector import Projection
+from uep.db.types import Conn
 from uep.eventstore.models import RecordedEvent
 
 DDL = """
@@ -76,9 +75,7 @@ def who(event: RecordedEvent) -> str:
     return str(event.metadata.get("actor") or "system")
 
 
-async def apply_batch(
-    conn: asyncpg.Connection, events: Sequence[RecordedEvent], table: str
-) -> None:
+async def apply_batch(conn: Conn, events: Sequence[RecordedEvent], table: str) -> None:
     """One insert for the batch's domain events."""
     rows = [e for e in events if e.type in DOMAIN_TYPES]
     if not rows:
@@ -106,7 +103,7 @@ def _effective(event: RecordedEvent) -> date | None:
     return date.fromisoformat(value) if isinstance(value, str) else None
 
 
-async def apply(conn: asyncpg.Connection, event: RecordedEvent, table: str) -> None:
+async def apply(conn: Conn, event: RecordedEvent, table: str) -> None:
     """Apply one event."""
     await apply_batch(conn, [event], table)
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from datetime import date
 
-import asyncpg
-
 from domain import events as ev
 from domain.calendar_data import DEFAULT_REGION
 from domain.errors import CalendarRangeError
 from projections._cases import calendar, to_domain
 from projections.projector import Projection
+from uep.db.types import Conn
 from uep.eventstore.models import RecordedEvent
 
 DDL = """
@@ -50,7 +49,7 @@ def working_days_late(due_on: date, done_on: date) -> int:
 
 
 async def _open(
-    conn: asyncpg.Connection, table: str, event: RecordedEvent, step: str, cycle: int, due: date
+    conn: Conn, table: str, event: RecordedEvent, step: str, cycle: int, due: date
 ) -> None:
     """A step starts, with its due date."""
     await conn.execute(
@@ -67,9 +66,7 @@ async def _open(
     )
 
 
-async def _close(
-    conn: asyncpg.Connection, table: str, event: RecordedEvent, step: str, cycle: int
-) -> None:
+async def _close(conn: Conn, table: str, event: RecordedEvent, step: str, cycle: int) -> None:
     """A step happened: record when, and whether it was met."""
     done = date.fromisoformat(event.data["effective_on"])
     row = await conn.fetchrow(
@@ -94,7 +91,7 @@ async def _close(
     )
 
 
-async def apply(conn: asyncpg.Connection, event: RecordedEvent, table: str) -> None:
+async def apply(conn: Conn, event: RecordedEvent, table: str) -> None:
     """Open, close, mark missed or re-date the DCC steps."""
     match to_domain(event):
         case ev.TestCompletionReportSubmitted(cycle=cycle, receipt_due_on=due):
@@ -121,15 +118,15 @@ async def apply(conn: asyncpg.Connection, event: RecordedEvent, table: str) -> N
                 event.position,
             )
         case ev.CalendarCorrected(recomputed=recomputed):
-            for key, due in recomputed.items():
-                step, _, cycle = key.partition(":")
+            for key, new_due in recomputed.items():
+                step_name, _, cycle_text = key.partition(":")
                 await conn.execute(
                     f"UPDATE {table} SET due_on = $4, last_position = $5 "
                     "WHERE case_id = $1 AND step = $2 AND cycle = $3 AND done_on IS NULL",
                     event.stream_id,
-                    step,
-                    int(cycle),
-                    due,
+                    step_name,
+                    int(cycle_text),
+                    new_due,
                     event.position,
                 )
         case _:

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import asyncpg
-
 from domain.mandates import Mandate, mandate_status
 from projections._cases import as_of, fold_batch
 from projections.case_board import view
 from projections.projector import Projection
+from uep.db.types import Conn
 from uep.eventstore.models import RecordedEvent
 
 DDL = """
@@ -38,9 +37,7 @@ CREATE INDEX ON {table} (party_id);
 """
 
 
-async def apply_batch(
-    conn: asyncpg.Connection, events: Sequence[RecordedEvent], table: str
-) -> None:
+async def apply_batch(conn: Conn, events: Sequence[RecordedEvent], table: str) -> None:
     """Fold the batch per case, then upsert each case's mandate row."""
     for case_id, folded in (await fold_batch(conn, table, events)).items():
         s = folded.state
@@ -80,7 +77,7 @@ async def apply_batch(
         )
 
 
-async def apply(conn: asyncpg.Connection, event: RecordedEvent, table: str) -> None:
+async def apply(conn: Conn, event: RecordedEvent, table: str) -> None:
     """Apply one event."""
     await apply_batch(conn, [event], table)
 

@@ -17,11 +17,12 @@ from typing import Any
 
 import asyncpg
 
+from uep.db.types import Conn
 from uep.eventstore.models import RecordedEvent
 from uep.eventstore.postgres import NOTIFY_CHANNEL, read_all
 
-ApplyOne = Callable[[asyncpg.Connection, RecordedEvent, str], Awaitable[None]]
-ApplyBatch = Callable[[asyncpg.Connection, Sequence[RecordedEvent], str], Awaitable[None]]
+ApplyOne = Callable[[Conn, RecordedEvent, str], Awaitable[None]]
+ApplyBatch = Callable[[Conn, Sequence[RecordedEvent], str], Awaitable[None]]
 BeforeCommit = Callable[[str, int], Awaitable[None]]
 
 
@@ -40,9 +41,7 @@ class Projection:
     apply: ApplyOne
     apply_batch: ApplyBatch | None = None
 
-    async def apply_all(
-        self, conn: asyncpg.Connection, events: Sequence[RecordedEvent], table: str
-    ) -> None:
+    async def apply_all(self, conn: Conn, events: Sequence[RecordedEvent], table: str) -> None:
         """Apply a batch, in order, into ``table``."""
         if self.apply_batch is not None:
             await self.apply_batch(conn, events, table)
@@ -73,7 +72,7 @@ class _Gap(Exception):
     """A batch was not contiguous (internal: retried until the gap timeout)."""
 
 
-async def _create_table(conn: asyncpg.Connection, projection: Projection, table: str) -> None:
+async def _create_table(conn: Conn, projection: Projection, table: str) -> None:
     """Create ``table`` from the projection's DDL unless it exists."""
     if await conn.fetchval("SELECT to_regclass($1)", table) is None:
         await conn.execute(projection.ddl.format(table=table))
@@ -258,7 +257,7 @@ class Projector:
 
     async def _fill(
         self,
-        conn: asyncpg.Connection,
+        conn: Conn,
         projection: Projection,
         table: str,
         position: int,

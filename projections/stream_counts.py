@@ -8,9 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import asyncpg
-
 from projections.projector import Projection
+from uep.db.types import Conn
 from uep.eventstore.models import RecordedEvent
 
 DDL = """
@@ -53,9 +52,7 @@ def fold(events: Sequence[RecordedEvent]) -> dict[str, StreamCount]:
     return counts
 
 
-async def apply_batch(
-    conn: asyncpg.Connection, events: Sequence[RecordedEvent], table: str
-) -> None:
+async def apply_batch(conn: Conn, events: Sequence[RecordedEvent], table: str) -> None:
     """Fold the batch, then one upsert; order is checked across batches in SQL."""
     counts = fold(events)
     streams = list(counts)
@@ -82,7 +79,7 @@ async def apply_batch(
     )
 
 
-async def apply(conn: asyncpg.Connection, event: RecordedEvent, table: str) -> None:
+async def apply(conn: Conn, event: RecordedEvent, table: str) -> None:
     """Apply one event."""
     await apply_batch(conn, [event], table)
 

@@ -6,11 +6,10 @@ lives in the event store's ``user_id_claims``; this is the readable, eventually 
 
 from __future__ import annotations
 
-import asyncpg
-
 from domain import events as ev
 from projections._cases import to_domain
 from projections.projector import Projection
+from uep.db.types import Conn
 from uep.eventstore.models import RecordedEvent
 
 DDL = """
@@ -29,7 +28,7 @@ CREATE INDEX ON {table} (user_id);
 """
 
 
-async def apply(conn: asyncpg.Connection, event: RecordedEvent, table: str) -> None:
+async def apply(conn: Conn, event: RecordedEvent, table: str) -> None:
     """Move the case's registry row on the User ID events."""
     domain_event = to_domain(event)
     pos, case_id = event.position, event.stream_id
@@ -74,7 +73,7 @@ async def apply(conn: asyncpg.Connection, event: RecordedEvent, table: str) -> N
 
 
 async def _set(
-    conn: asyncpg.Connection,
+    conn: Conn,
     table: str,
     case_id: str,
     user_id: str,

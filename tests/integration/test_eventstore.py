@@ -50,7 +50,7 @@ def ev(kind: str = "Happened", **data: Any) -> NewEvent:
 
 def claim(user_id: str, party: str, role: str, action: str = "claim") -> UserIdClaimChange:
     """A User ID claim (or release) change."""
-    return UserIdClaimChange(action=action, user_id=user_id, party_id=party, role=role)  # type: ignore[arg-type]
+    return UserIdClaimChange(action=action, user_id=user_id, party_id=party, role=role)
 
 
 async def test_append_then_read_back(store: Store) -> None:

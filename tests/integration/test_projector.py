@@ -11,20 +11,19 @@ import pytest
 
 from projections import stream_counts
 from projections.projector import Projection, ProjectionGapError, Projector
+from uep.db.types import Conn
 from uep.eventstore.models import NewEvent, RecordedEvent
 from uep.eventstore.postgres import PostgresEventStore
 
 SEEN_DDL = "CREATE TABLE {table} (position bigint PRIMARY KEY, stream_id text NOT NULL)"
 
 
-async def apply_seen(conn: asyncpg.Connection, event: RecordedEvent, table: str) -> None:
+async def apply_seen(conn: Conn, event: RecordedEvent, table: str) -> None:
     """Record each position once: a second apply of one event breaks the primary key."""
     await conn.execute(f"INSERT INTO {table} VALUES ($1, $2)", event.position, event.stream_id)
 
 
-async def apply_seen_batch(
-    conn: asyncpg.Connection, events: Sequence[RecordedEvent], table: str
-) -> None:
+async def apply_seen_batch(conn: Conn, events: Sequence[RecordedEvent], table: str) -> None:
     """Batch form of apply_seen."""
     await conn.execute(
         f"INSERT INTO {table} SELECT * FROM unnest($1::bigint[], $2::text[])",

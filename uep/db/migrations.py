@@ -8,6 +8,8 @@ from importlib import resources
 
 import asyncpg
 
+from uep.db.types import Conn
+
 # Any constant works; it only has to be the same in every process that migrates this database.
 MIGRATION_LOCK_KEY = 0x5545_5030  # "UEP0"
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -37,7 +39,7 @@ def load_migrations() -> list[Migration]:
     return found
 
 
-async def migrate(conn: asyncpg.Connection) -> list[str]:
+async def migrate(conn: Conn) -> list[str]:
     """Apply the migrations not yet recorded; return the names applied (empty when up to date)."""
     applied: list[str] = []
     async with conn.transaction():

@@ -20,7 +20,9 @@ from typing import Any, NamedTuple
 from uuid import UUID
 
 import asyncpg
+import asyncpg.pool
 
+from uep.db.types import Conn
 from uep.eventstore.claims import apply_claims_in_memory
 from uep.eventstore.hashing import canonical_json, event_hash, verify_events
 from uep.eventstore.memory import check_new_events, find_duplicate
@@ -224,7 +226,7 @@ class PostgresEventStore:
         reset round trip to every commit.
         """
         batch: list[_Append] = []
-        conn: asyncpg.Connection | None = None
+        conn: asyncpg.pool.PoolConnectionProxy[Any] | None = None
         try:
             while True:
                 batch = [await queue.get()]
@@ -249,9 +251,7 @@ class PostgresEventStore:
             if conn is not None:
                 await self._pool.release(conn)
 
-    async def _commit_batch(
-        self, batch: list[_Append], conn: asyncpg.Connection | None = None
-    ) -> bool:
+    async def _commit_batch(self, batch: list[_Append], conn: Conn | None = None) -> bool:
         """Commit a batch and settle its futures; False when the transaction itself failed.
 
         If a whole batch fails (not one append's rule, those are outcomes), each append is
@@ -332,7 +332,7 @@ class PostgresEventStore:
 
 
 async def read_all(
-    conn: asyncpg.Pool | asyncpg.Connection, after_position: int, limit: int
+    conn: asyncpg.Pool | Conn, after_position: int, limit: int
 ) -> list[RecordedEvent]:
     """The global log after a position, on any pool or connection (the projector's too)."""
     rows = await conn.fetch(
@@ -351,9 +351,7 @@ def _drain(queue: asyncio.Queue[_Append]) -> list[_Append]:
     return items
 
 
-async def _write(
-    conn: asyncpg.Connection, batch: list[_Append], heads: _HeadCache
-) -> list[Outcome]:
+async def _write(conn: Conn, batch: list[_Append], heads: _HeadCache) -> list[Outcome]:
     """Append a batch: the one-round-trip fast path when it applies, else the full path."""
     fast = await _write_fast(conn, batch, heads)
     if fast is not None:
@@ -361,9 +359,7 @@ async def _write(
     return await _write_checked(conn, batch, heads)
 
 
-async def _write_fast(
-    conn: asyncpg.Connection, batch: list[_Append], heads: _HeadCache
-) -> list[Outcome] | None:
+async def _write_fast(conn: Conn, batch: list[_Append], heads: _HeadCache) -> list[Outcome] | None:
     """Fast path: no claims, every stream head known from our own earlier appends.
 
     Hashes are computed before the lock from the cached heads; the database re-checks those
@@ -414,9 +410,7 @@ async def _write_fast(
     ]
 
 
-async def _write_checked(
-    conn: asyncpg.Connection, batch: list[_Append], heads: _HeadCache
-) -> list[Outcome]:
+async def _write_checked(conn: Conn, batch: list[_Append], heads: _HeadCache) -> list[Outcome]:
     """One transaction: lock the head row, read, validate each append, insert the valid ones."""
     await conn.execute("BEGIN")
     try:
@@ -540,7 +534,7 @@ class _Plan:
             positions=positions,
         )
 
-    async def flush(self, conn: asyncpg.Connection) -> None:
+    async def flush(self, conn: Conn) -> None:
         """Write the staged events, the net claim changes and the new head; notify followers."""
         s = self.staged
         # Claims first: the events statement also moves the head and notifies.
