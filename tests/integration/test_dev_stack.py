@@ -154,6 +154,16 @@ def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it(stack: Stack) -> None:
 
     wait_for(listed, 30)
 
+    demo = stack.uep("demo")
+    assert demo.returncode == 0, demo.stderr
+    assert demo.stdout.count("created  ") == 5
+    late = json.loads(stack.uep("case", "show", "uep-bigpower-import_supplier", "--json").stdout)
+    assert [s["status"] for s in late["dcc_steps"]][:1] == ["missed"]
+    completed = json.loads(
+        stack.uep("case", "show", "uep-meterco-registered_supplier_agent", "--json").stdout
+    )
+    assert completed["stage"] == "completed"
+
     children = descendants(first.process.pid)
     names = " ".join(" ".join(p.cmdline()) for p in children)
     assert "start-dev" in names and "uep.cli worker" in names and "uep.cli projector" in names
@@ -171,6 +181,9 @@ def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it(stack: Stack) -> None:
         view = json.loads(shown.stdout)
         assert view["stage"] == "user_id" and view["user_id"] == "90b3d51f30010000"
         assert view["stream_version"] == 2
+        again = stack.uep("demo")
+        assert again.returncode == 0, again.stderr
+        assert again.stdout.count("skipped  ") == 5
     finally:
         assert stop(second, signal.SIGINT) == 0
 
