@@ -188,7 +188,7 @@ def parse_json_object(text: str) -> dict[str, Any]:
 
 def refusal_message(err: WorkflowUpdateFailedError) -> str:
     """The workflow's own explanation of a refused update."""
-    cause = err.cause
+    cause: BaseException | None = err.cause
     while cause is not None and not isinstance(cause, ApplicationError):
         cause = cause.__cause__
     if isinstance(cause, ApplicationError):
@@ -421,7 +421,8 @@ async def _list(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     """Run one `uep case` subcommand; expected failures print one line and set the code."""
     try:
-        return asyncio.run(args.case_func(args))
+        code: int = asyncio.run(args.case_func(args))
+        return code
     except CliError as err:
         print(f"uep case: {err}", file=sys.stderr)
         return err.code

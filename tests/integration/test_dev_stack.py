@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
+import psutil  # type: ignore[import-untyped]
 import pytest
 
 from uep.db.postgres import free_port
@@ -83,13 +83,14 @@ def wait_for(condition: Callable[[], bool], within: float) -> None:
 
 def descendants(pid: int) -> list[psutil.Process]:
     """Every process below ``pid`` (the embedded PostgreSQL is detached: see postmaster)."""
-    return psutil.Process(pid).children(recursive=True)
+    found: list[psutil.Process] = psutil.Process(pid).children(recursive=True)
+    return found
 
 
 def gone(process: psutil.Process) -> bool:
     """True when the process has ended (a zombie waiting for a reaper counts as ended)."""
     try:
-        return process.status() == psutil.STATUS_ZOMBIE
+        return bool(process.status() == psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:
         return True
 
