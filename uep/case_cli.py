@@ -62,8 +62,9 @@ async def connect(settings: Settings | None = None) -> Client:
             timeout=15,
         )
     except (RuntimeError, OSError, TimeoutError) as err:
+        reason = "connection refused" if "Connection refused" in str(err) else str(err)
         raise CliError(
-            f"cannot reach Temporal at {settings.temporal_address} ({err}); start the stack "
+            f"cannot reach Temporal at {settings.temporal_address} ({reason}); start the stack "
             "with `make dev` or point UEP_TEMPORAL_ADDRESS at a running server",
             UNREACHABLE,
         ) from None

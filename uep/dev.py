@@ -388,6 +388,7 @@ async def run_dev(opts: DevOptions) -> int:
         return 1
     stop = asyncio.Event()
     stack = Stack()
+    up = False
     with _signals_set(stop):
         try:
             starting = asyncio.ensure_future(_start(opts, stack, binary))
@@ -401,6 +402,7 @@ async def run_dev(opts: DevOptions) -> int:
                 return 130
             info, where, temporal_db = starting.result()
             print(banner(info, where, Path(info.state_dir) / "logs", temporal_db), flush=True)
+            up = True
             code = await _supervise(stack, stop)
             print("uep dev: stopping ...", flush=True)
             return code
@@ -409,4 +411,5 @@ async def run_dev(opts: DevOptions) -> int:
             return 1
         finally:
             await asyncio.to_thread(stack.stop)
-            print("uep dev: stopped", flush=True)
+            if up:
+                print("uep dev: stopped", flush=True)
