@@ -50,10 +50,10 @@ async def page(chromium: Path) -> AsyncIterator[Page]:
             await browser.close()
 
 
-async def shot(page: Page, name: str) -> None:
+async def shot(page: Page, name: str, full_page: bool = False) -> None:
     """Save a screenshot for the operator guide."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SHOTS / name))
+    await page.screenshot(path=str(SHOTS / name), full_page=full_page)
 
 
 async def type_json(page: Page, editor: Locator, payload: object) -> None:
@@ -113,7 +113,12 @@ async def test_operator_runs_a_case_in_the_web_ui(ui_stack: UiStack, page: Page)
     await page.get_by_test_id("workflowType").fill("UserEntryProcess")
     await type_json(page, page.locator(".cm-content").first, START_INPUT)
     await page.get_by_role("heading", name="Start Workflow").click()  # editor blurs, reformats
-    await shot(page, "01-start-workflow.png")
+    await page.get_by_role("button", name="More options").click()
+    summary = page.locator(".cm-content").nth(1)  # after Data: Summary, then Details
+    await summary.click()
+    await page.keyboard.insert_text("Acme Energy - Gas Supplier")
+    await page.get_by_role("heading", name="Start Workflow").click()
+    await shot(page, "01-start-workflow.png", full_page=True)
     await page.get_by_test_id("start-workflow-button").click()
     # then the case runs, and its current details read like a case
     await expect(
@@ -126,6 +131,8 @@ async def test_operator_runs_a_case_in_the_web_ui(ui_stack: UiStack, page: Page)
     details = page.frame_locator("iframe#user-metadata-current-details")
     await expect(details.get_by_text("Waiting for:")).to_be_visible()
     await expect(details.get_by_text("Acme Energy - Gas Supplier")).to_be_visible()
+    summary_frame = page.frame_locator("iframe#user-metadata-summary")
+    await expect(summary_frame.get_by_text("Acme Energy - Gas Supplier")).to_be_visible()
     await shot(page, "02-case-details.png")
 
     # When the operator filters the list by a search attribute, then the case is found
