@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import os
 import shutil
+import sys
 import tempfile
 import uuid
 from collections.abc import AsyncIterator
@@ -56,7 +59,7 @@ def _projections() -> list[Any]:
 
 
 async def test_full_other_user_case_reaches_every_read_model(
-    dev_client: Client, pool: asyncpg.Pool, pg_store: PostgresEventStore
+    dev_client: Client, pool: asyncpg.Pool, pg_store: PostgresEventStore, database_url: str
 ) -> None:
     task_queue = f"uep-e2e-{uuid.uuid4()}"
     projector = Projector(pool, _projections())
@@ -106,6 +109,43 @@ async def test_full_other_user_case_reaches_every_read_model(
         lines[0]["event_type"] == "CaseStarted" and lines[-1]["event_type"] == "CompletionNotified"
     )
     assert (await pg_store.verify_chain(case_id)).ok
+    await _audit_with_the_cli(database_url, case_id, len(stored))
+
+
+async def _uep(database_url: str, *args: str) -> tuple[int, str, str]:
+    env = {**os.environ, "UEP_DATABASE_URL": database_url, "UEP_STATE_DIR": tempfile.mkdtemp()}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "uep.cli", *args, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def _audit_with_the_cli(database_url: str, case_id: str, count: int) -> None:
+    """What an auditor does: read the stream, fold it as of a version, check the read models."""
+    code, out, err = await _uep(database_url, "events", case_id, "--json")
+    assert code == 0, err
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [x["version"] for x in lines] == list(range(1, count + 1))
+    code, out, err = await _uep(database_url, "events", case_id, "--state", "--to-version", "3")
+    assert code == 0, err
+    as_then = json.loads(out)
+    assert as_then["stage"] == "uept_notice" and as_then["stream_version"] == 3
+    code, out, _ = await _uep(database_url, "events", case_id)
+    assert code == 0 and "hash chain: intact" in out
+    code, out, err = await _uep(database_url, "projections", "status", "--json")
+    assert code == 0, err
+    assert {row["name"]: row["lag"] for row in json.loads(out)}["case_board"] == 0
+    code, out, err = await _uep(database_url, "projections", "rebuild", "case_board")
+    assert code == 0 and "rebuilt case_board" in out, err
+    code, _, err = await _uep(database_url, "projections", "rebuild", "nonsense")
+    assert code == 2 and "unknown 'nonsense'" in err
+    code, out, _ = await _uep(database_url, "db", "url")
+    assert out.strip() == database_url
+    code, _, err = await _uep(database_url, "events", "uep-nobody-gas_supplier")
+    assert code == 1 and "no events" in err
 
 
 async def _run_case(client: Client, task_queue: str) -> tuple[str, str]:
