@@ -143,19 +143,7 @@ async def uept_certified(
     """UEPT from notice to certificate: backdated notice and start, completion steps on one day."""
     earliest = CALENDAR.add_working_days(notice_on, 60)
     await send(handle, "give_uept_notice", planned_start_on=earliest, effective_on=notice_on)
-    await send(
-        handle,
-        "confirm_entry_criteria",
-        criteria=[
-            "accession_confirmed",
-            "user_roles_identified",
-            "test_artefacts_approved",
-            "test_environment_evidenced",
-            "resource_evidenced",
-            "security_requirements_met",
-        ],
-        effective_on=notice_on,
-    )
+    await send(handle, "confirm_entry_criteria", criteria=ALL_CRITERIA, effective_on=notice_on)
     await send(handle, "start_uept", effective_on=earliest)
     await send(handle, "submit_test_completion_report", effective_on=finish_on)
     await send(handle, "confirm_report_receipt", effective_on=finish_on)
