@@ -363,18 +363,21 @@ def case_row(execution: WorkflowExecution) -> dict[str, Any]:
     attrs = execution.typed_search_attributes
     deadline = attrs.get(names.SA_NEXT_DEADLINE)
     mandate = attrs.get(names.SA_MANDATE_DATE)
-    status = execution.status
+    stage = attrs.get(names.SA_STAGE)
+    running = execution.status == WorkflowExecutionStatus.RUNNING
+    status = execution.status.name.lower() if execution.status else "unknown"
     return {
         "case_id": execution.id,
         "party_id": attrs.get(names.SA_PARTY_ID),
         "party_name": attrs.get(names.SA_PARTY_NAME),
         "category": attrs.get(names.SA_PARTY_CATEGORY),
         "role": attrs.get(names.SA_ROLE),
-        "stage": attrs.get(names.SA_STAGE),
+        "stage": stage,
+        # The board's words: open, completed, withdrawn (the stage says which way it closed).
+        "status": "open" if running else (stage if stage in ("completed", "withdrawn") else status),
         "next_deadline": deadline.date().isoformat() if deadline else None,
         "mandate_date": mandate.date().isoformat() if mandate else None,
-        "status": status.name.lower() if isinstance(status, WorkflowExecutionStatus) else None,
-        "started_at": execution.start_time.isoformat(),
+        "started_on": execution.start_time.date().isoformat(),
     }
 
 
@@ -386,22 +389,90 @@ async def list_cases(client: Client, query: str, limit: int = 1000) -> list[dict
     return rows
 
 
-async def _list(args: argparse.Namespace) -> int:
-    client = await connect()
+_BOARD_SQL = """
+SELECT case_id, party_id, party_name, party_category AS category, role, stage, status,
+       next_deadline, mandate_due_on AS mandate_date, started_on
+FROM case_board
+WHERE ($1::text IS NULL OR stage = $1)
+  AND ($2::text IS NULL OR role = $2)
+  AND ($3::text IS NULL OR party_id = $3)
+  AND (NOT $4 OR (status = 'open' AND next_deadline < $5))
+ORDER BY updated_at DESC
+"""
+
+
+def board_url(settings: Settings) -> str:
+    """The event store's database: the running stack's, else the embedded default port.
+
+    Never starts the embedded server: listing is read-only and must not leave one running.
+    """
+    if settings.database_url:
+        return settings.database_url
+    return f"postgresql://postgres@127.0.0.1:{settings.pg_port}/postgres"
+
+
+async def board_cases(
+    settings: Settings, args: argparse.Namespace, today: date | None = None
+) -> list[dict[str, Any]] | None:
+    """Cases from the case-board read model, or None when it cannot be read."""
+    import asyncpg
+
     try:
-        rows = await list_cases(client, list_query(args))
-    except RPCError as err:
-        raise CliError(f"Temporal refused the list query: {err.message}", REFUSED) from None
+        conn = await asyncpg.connect(board_url(settings), timeout=5)
+    except (OSError, TimeoutError, asyncpg.PostgresError):
+        return None
+    try:
+        if await conn.fetchval("SELECT to_regclass('case_board')") is None:
+            return None
+        found = await conn.fetch(
+            _BOARD_SQL, args.stage, args.role, args.party, args.overdue, today or date.today()
+        )
+    finally:
+        await conn.close()
+    return [
+        {k: v.isoformat() if isinstance(v, date) else v for k, v in dict(r).items()} for r in found
+    ]
+
+
+async def _list(args: argparse.Namespace) -> int:
+    settings = _settings()
+    rows = None
+    source = "the case board read model"
+    if args.source in ("auto", "board"):
+        rows = await board_cases(settings, args)
+        if rows is None and args.source == "board":
+            raise CliError(
+                f"cannot read the case board at {board_url(settings)}; is the stack running?",
+                UNREACHABLE,
+            )
+    if rows is None:
+        source = "Temporal visibility"
+        client = await connect(settings)
+        try:
+            rows = await list_cases(client, list_query(args))
+        except RPCError as err:
+            raise CliError(f"Temporal refused the list query: {err.message}", REFUSED) from None
+        if args.source == "auto":
+            print(
+                "uep case: the case board is not reachable; listed from Temporal visibility",
+                file=sys.stderr,
+            )
     if args.json:
         _print_json(rows)
         return OK
+    _out().print(cases_table(rows, f"{len(rows)} case(s), from {source}"))
+    return OK
+
+
+def cases_table(rows: list[dict[str, Any]], title: str) -> Table:
+    """The case list as a table; a past next deadline of an open case in red."""
     today = date.today().isoformat()
-    table = Table(title=f"{len(rows)} case(s)", title_justify="left")
+    table = Table(title=title, title_justify="left")
     for col in ("case", "party", "category", "role", "stage", "next deadline", "status"):
         table.add_column(col)
     for r in rows:
         deadline = r["next_deadline"] or ""
-        if deadline and deadline < today and r["status"] == "running":
+        if deadline and deadline < today and r["status"] == "open":
             deadline = f"[red]{deadline}[/]"
         table.add_row(
             r["case_id"],
@@ -412,8 +483,7 @@ async def _list(args: argparse.Namespace) -> int:
             deadline,
             r["status"] or "",
         )
-    _out().print(table)
-    return OK
+    return table
 
 
 # -- wiring ------------------------------------------------------------------------------------
@@ -468,5 +538,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--role")
     p.add_argument("--party", help="party id")
     p.add_argument("--overdue", action="store_true", help="next deadline already past")
+    p.add_argument(
+        "--source",
+        choices=("auto", "board", "temporal"),
+        default="auto",
+        help="the case board read model (auto: if reachable) or Temporal visibility",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(case_func=_list)

@@ -165,6 +165,15 @@ def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it(stack: Stack) -> None:
     )
     assert completed["stage"] == "completed"
 
+    def on_the_board() -> bool:
+        overdue = stack.uep("case", "list", "--overdue", "--json", "--source", "board")
+        rows = json.loads(overdue.stdout) if overdue.returncode == 0 else []
+        return "uep-bigpower-import_supplier" in [r["case_id"] for r in rows]
+
+    wait_for(on_the_board, 30)  # the projector keeps the case board from the event store
+    table = stack.uep("case", "list")
+    assert "from the case board read model" in table.stdout and "MeterCo Services" in table.stdout
+
     children = descendants(first.process.pid)
     names = " ".join(" ".join(p.cmdline()) for p in children)
     assert "start-dev" in names and "uep.cli worker" in names and "uep.cli projector" in names
