@@ -6,10 +6,10 @@ import asyncio
 from collections.abc import Sequence
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from activities.case import CaseActivities, Notifier
+from uep.converter import DATA_CONVERTER
 from uep.eventstore.models import EventStorePort
 from uep.settings import Settings, get_settings
 from workflows.names import TASK_QUEUE
@@ -39,7 +39,7 @@ async def connect(settings: Settings) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
     )
 
 

@@ -49,7 +49,7 @@ def _settings() -> Settings:
 
 async def connect(settings: Settings | None = None) -> Client:
     """A client on the running stack (pydantic converter), or exit code 3 with a hint."""
-    from temporalio.contrib.pydantic import pydantic_data_converter
+    from uep.converter import DATA_CONVERTER
 
     settings = settings or _settings()
     try:
@@ -57,7 +57,7 @@ async def connect(settings: Settings | None = None) -> Client:
             Client.connect(
                 settings.temporal_address,
                 namespace=settings.namespace,
-                data_converter=pydantic_data_converter,
+                data_converter=DATA_CONVERTER,
             ),
             timeout=15,
         )

@@ -119,7 +119,7 @@ async def wait_until_ready(
     within: float = 60.0,
 ) -> Client:
     """Poll until the frontend answers; return a connected client (pydantic converter)."""
-    from temporalio.contrib.pydantic import pydantic_data_converter
+    from uep.converter import DATA_CONVERTER
 
     deadline = time.monotonic() + within
     last: Exception | None = None
@@ -129,7 +129,7 @@ async def wait_until_ready(
         if port_open(cfg.port):
             try:
                 client = await Client.connect(
-                    cfg.address, namespace=cfg.namespace, data_converter=pydantic_data_converter
+                    cfg.address, namespace=cfg.namespace, data_converter=DATA_CONVERTER
                 )
                 await client.workflow_service.get_system_info(GetSystemInfoRequest())
                 return client

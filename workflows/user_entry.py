@@ -194,12 +194,16 @@ class UserEntryProcess:
             decided = start_case(params, workflow.info().workflow_id, today)
         except DomainError as err:
             raise domain_failure(err) from None
-        started_on = decided[0].effective_on
+        opened = decided[0]
+        assert isinstance(opened, ev.CaseStarted)
+        started_on = opened.effective_on
+        # cover the mandate date too, so "working days left" is known for it
+        first_year = min(started_on.year, (opened.mandate_due_on or started_on).year) - 1
         self._calendar = await workflow.execute_activity(
             "load_calendar",
             CalendarRequest(
                 region=params.calendar_region,
-                first_year=started_on.year - 1,
+                first_year=first_year,
                 last_year=today.year + 6,
             ),
             result_type=WorkingDayCalendar,

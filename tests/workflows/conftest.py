@@ -10,11 +10,11 @@ import pytest
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from uep.binaries import temporal_test_server
+from uep.converter import DATA_CONVERTER
 from uep.eventstore.memory import InMemoryEventStore
 from worker import build_worker
 from workflows.names import SEARCH_ATTRIBUTES
@@ -30,7 +30,7 @@ _TYPES = {
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     """One time-skipping test server for the session, with our search attributes registered."""
     environment = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
         test_server_existing_path=temporal_test_server(),
     )
     await environment.client.operator_service.add_search_attributes(

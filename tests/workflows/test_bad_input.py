@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowFailureError, WorkflowHandle
+from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from domain.commands import MESSAGES
@@ -221,3 +221,13 @@ async def test_wrong_workflow_id_is_refused(harness: Harness) -> None:
         await handle.result()
     assert isinstance(info.value.cause, ApplicationError)
     assert f"uep-{p['party_id']}-gas_supplier" in info.value.cause.message
+
+
+async def test_refusal_carries_no_stack_trace(
+    harness: Harness, fresh: WorkflowHandle[Any, Any]
+) -> None:
+    with pytest.raises(WorkflowUpdateFailedError) as info:
+        await fresh.execute_update("propose_user_id", {"user_id": "nope"})
+    cause = info.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "invalid_input"
+    assert cause.failure is not None and cause.failure.stack_trace == ""
