@@ -13,6 +13,7 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
+from tests.replay.reordered import ReorderedUserEntryProcess
 from uep.converter import DATA_CONVERTER
 from worker import WORKFLOWS
 
@@ -30,3 +31,12 @@ async def test_history_replays(path: Path) -> None:
     replayer = Replayer(workflows=list(WORKFLOWS), data_converter=DATA_CONVERTER)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None
+
+
+async def test_an_incompatible_change_fails_the_replay() -> None:
+    path = HISTORIES[0]
+    record = json.loads(path.read_text())
+    history = WorkflowHistory.from_json(record["workflow_id"], record["history"])
+    replayer = Replayer(workflows=[ReorderedUserEntryProcess], data_converter=DATA_CONVERTER)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is not None
