@@ -273,7 +273,8 @@ def render_case(console: Console, view: dict[str, Any]) -> None:
     if view.get("forecast_completion_on"):
         extra.append(f"forecast completion {view['forecast_completion_on']}")
     if view.get("mandate_due_on"):
-        extra.append(f"mandate {view['mandate_due_on']}")
+        status = str(view.get("mandate_status", "")).replace("_", " ")
+        extra.append(f"mandate {view['mandate_due_on']} ({status})")
     if view.get("completed_on"):
         extra.append(f"completed {view['completed_on']}")
     if extra:
