@@ -42,7 +42,7 @@ def database_url() -> str:
 
 
 @asynccontextmanager
-async def _pool() -> AsyncIterator[asyncpg.Pool]:
+async def store_pool() -> AsyncIterator[asyncpg.Pool]:
     from uep.db.migrations import create_pool
 
     url = await asyncio.to_thread(database_url)
@@ -80,7 +80,7 @@ async def _events(args: argparse.Namespace) -> int:
     from uep.eventstore.postgres import PostgresEventStore
 
     as_of = _parse_moment(args.as_of) if args.as_of else None
-    async with _pool() as pool:
+    async with store_pool() as pool:
         store = PostgresEventStore(pool)
         events = await store.read_stream(args.case_id, to_version=args.to_version, as_of=as_of)
         report: ChainReport = await store.verify_chain(args.case_id)
@@ -150,7 +150,7 @@ async def _projections_status(args: argparse.Namespace) -> int:
     from projections.projector import Projector
     from uep.cli import all_projections
 
-    async with _pool() as pool:
+    async with store_pool() as pool:
         statuses = await Projector(pool, all_projections()).status()
     if args.json:
         rows = [
@@ -184,7 +184,7 @@ async def _projections_rebuild(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    async with _pool() as pool:
+    async with store_pool() as pool:
         projector = Projector(pool, projections)
         await projector.setup()
         for name in names:

@@ -69,6 +69,15 @@ async def test_full_other_user_case_reaches_every_read_model(
     try:
         async with build_worker(dev_client, pg_store, task_queue):
             case_id, uid = await _run_case(dev_client, task_queue)
+            # the workflow's own state query needs a worker: audit while it runs
+            address = dev_client.service_client.config.target_host
+            code, out, err = await _uep(database_url, "audit", case_id, "--json", temporal=address)
+            assert code == 0, out + err
+            assert [(c["name"], c["ok"]) for c in json.loads(out)] == [
+                ("replay", True),
+                ("hash chain", True),
+                ("agreement", True),
+            ]
         head = await pool.fetchval("SELECT position FROM event_log_head")
         for p in _projections():
             await projector.wait_for(p.name, head, within=30)
@@ -111,9 +120,28 @@ async def test_full_other_user_case_reaches_every_read_model(
     assert (await pg_store.verify_chain(case_id)).ok
     await _audit_with_the_cli(database_url, case_id, len(stored))
 
+    # A superuser who bypasses the triggers and edits history is caught by the audit.
+    async with pool.acquire() as conn:
+        await conn.execute("SET session_replication_role = replica")
+        await conn.execute(
+            "UPDATE events SET data = jsonb_set(data, '{user_id}', '\"90b3d51f3001ffff\"') "
+            "WHERE stream_id = $1 AND version = 2",
+            case_id,
+        )
+        await conn.execute("RESET session_replication_role")
+    async with build_worker(dev_client, pg_store, task_queue):
+        address = dev_client.service_client.config.target_host
+        code, out, err = await _uep(database_url, "audit", case_id, "--json", temporal=address)
+    assert code == 1, out + err
+    checks = {c["name"]: c for c in json.loads(out)}
+    assert checks["replay"]["ok"] and not checks["hash chain"]["ok"]
+    assert "broken at version 2" in checks["hash chain"]["detail"]
 
-async def _uep(database_url: str, *args: str) -> tuple[int, str, str]:
+
+async def _uep(database_url: str, *args: str, temporal: str = "") -> tuple[int, str, str]:
     env = {**os.environ, "UEP_DATABASE_URL": database_url, "UEP_STATE_DIR": tempfile.mkdtemp()}
+    if temporal:
+        env["UEP_TEMPORAL_ADDRESS"] = temporal
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "uep.cli", *args, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
