@@ -100,13 +100,12 @@ async def audit(case_id: str) -> list[Check]:
         store = PostgresEventStore(pool)
         events = await store.read_stream(case_id)
         report = await store.verify_chain(case_id)
-    checks.append(
-        Check(
-            "hash chain",
-            report.ok,
-            f"{report.events} events" + (f"; {report.detail}" if report.detail else ""),
-        )
-    )
+    if report.ok:
+        chain = Check("hash chain", True, f"intact over {report.events} events")
+    else:
+        detail = f"broken at version {report.first_bad_version}: {report.detail}"
+        chain = Check("hash chain", False, detail)
+    checks.append(chain)
     state = fold(event_from_data(e.type, e.data) for e in events)
     if state is None:
         checks.append(Check("agreement", False, "the stream has no CaseStarted event"))
