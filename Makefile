@@ -39,6 +39,7 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/eventstore.py
+	$(BIN)/python bench/cases.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
