@@ -251,3 +251,40 @@ async def test_many_writers_leave_a_gapless_log(pg_store: PostgresEventStore) ->
     assert [e.position for e in log] == list(range(1, writers * appends + 1))
     reports = [await pg_store.verify_chain(f"case-{w}-0") for w in range(writers)]
     assert all(r.ok and r.events == appends // 5 for r in reports)
+
+
+async def test_every_committed_append_notifies_followers(
+    pg_store: PostgresEventStore, pool: asyncpg.Pool
+) -> None:
+    heard: asyncio.Queue[str] = asyncio.Queue()
+    async with pool.acquire() as listener:
+        await listener.add_listener("uep_events", lambda *args: heard.put_nowait(args[2]))
+        # A new stream (fast path), its next append (fast path) and a claim (checked path).
+        await pg_store.append("case-1", [ev()], 0)
+        await pg_store.append("case-1", [ev()], 1)
+        await pg_store.append("case-2", [ev()], 0, [claim("11-22", "acme", "other_user")])
+        for _ in range(3):
+            await asyncio.wait_for(heard.get(), timeout=5)
+        # A conflict and an idempotent re-append write nothing and say nothing.
+        with pytest.raises(ExpectedVersionError):
+            await pg_store.append("case-1", [ev()], 0)
+        await asyncio.sleep(0.2)
+        await listener.reset()
+    assert heard.empty()
+
+
+async def test_the_fast_path_meeting_a_stored_event_id_writes_nothing(
+    pg_store: PostgresEventStore,
+) -> None:
+    stored = ev()
+    await pg_store.append("case-1", [stored], 0)
+    await pg_store.append("case-2", [ev()], 0)
+
+    # The store knows case-2's head, so this goes the one-round-trip way; the UNIQUE index
+    # refuses the id, the statement writes nothing and the checked path names the problem.
+    with pytest.raises(EventStoreError, match="elsewhere"):
+        await pg_store.append("case-2", [stored], 1)
+
+    assert [e.stream_id for e in await pg_store.read_all()] == ["case-1", "case-2"]
+    assert await pg_store.head_position() == 2
+    assert (await pg_store.append("case-2", [ev()], 1)).positions == [3]

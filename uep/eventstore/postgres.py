@@ -66,7 +66,7 @@ WITH inserted AS (
 ), moved AS (
     UPDATE event_log_head SET position = $12 RETURNING position
 )
-SELECT moved.position, (SELECT count(*) FROM inserted) FROM moved
+SELECT moved.position, (SELECT count(*) FROM inserted), pg_notify('uep_events', '') FROM moved
 """
 
 _ADD_CLAIMS = """
@@ -157,8 +157,6 @@ class PostgresEventStore:
         self._group_commit = group_commit
         self._max_batch = max_batch
         self._heads = _HeadCache()
-        self._dirty = asyncio.Event()
-        self._notifier: asyncio.Task[None] | None = None
         self._queue: asyncio.Queue[_Append] | None = None
         self._worker: asyncio.Task[None] | None = None
 
@@ -182,35 +180,12 @@ class PostgresEventStore:
         return await item.future
 
     async def close(self) -> None:
-        """Stop the batcher (pending appends are failed) and the notifier; the pool stays open."""
+        """Stop the batcher (pending appends are failed); the pool stays open."""
         worker, self._worker, self._queue = self._worker, None, None
-        notifier, self._notifier = self._notifier, None
-        for task in (worker, notifier):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        if self._dirty.is_set():
-            self._dirty.clear()
-            with contextlib.suppress(Exception):
-                await self._pool.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
-
-    def _notify(self) -> None:
-        """Ask the notifier to tell followers that events were committed."""
-        self._dirty.set()
-        if self._notifier is None or self._notifier.done():
-            self._notifier = asyncio.create_task(self._notify_loop(), name="uep-notify")
-
-    async def _notify_loop(self) -> None:
-        """Send NOTIFY after commits, off the serialised append path, coalescing bursts.
-
-        A lost notification (crash, error) only delays followers until their next poll.
-        """
-        while True:
-            await self._dirty.wait()
-            self._dirty.clear()
-            with contextlib.suppress(asyncpg.PostgresError, OSError):
-                await self._pool.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+        if worker is not None:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
 
     def _enqueue(self, item: _Append) -> None:
         """Hand an append to the batcher, starting it on first use."""
@@ -270,8 +245,6 @@ class PostgresEventStore:
                     await self._commit_batch([item])
                 return False
             outcomes, ok = [exc], False
-        if any(isinstance(o, AppendResult) and not o.duplicate for o in outcomes):
-            self._notify()
         for item, outcome in zip(batch, outcomes, strict=True):
             if item.future.done():
                 continue  # the caller was cancelled; a retry will find its events stored
@@ -363,8 +336,10 @@ async def _write_fast(conn: Conn, batch: list[_Append], heads: _HeadCache) -> li
     """Fast path: no claims, every stream head known from our own earlier appends.
 
     Hashes are computed before the lock from the cached heads; the database re-checks those
-    heads (and that no event id is stored) under the head-row lock and writes only if all
-    hold. None means "take the checked path", which then reports any error precisely.
+    heads under the head-row lock and writes only if they hold (migration 0005). An event id
+    that is already stored makes the insert fail on the UNIQUE (event_id) index, so the
+    statement writes nothing. None means "take the checked path", which then reports any error
+    (or an idempotent re-append) precisely.
     """
     if any(item.claims for item in batch):
         return None
@@ -380,8 +355,29 @@ async def _write_fast(conn: Conn, batch: list[_Append], heads: _HeadCache) -> li
     outcomes = [plan.stage(item) for item in batch]
     if any(isinstance(o, BaseException) for o in outcomes):
         return None
+    try:
+        first = await _append_fast(conn, known, plan)
+    except asyncpg.UniqueViolationError:
+        first = None
+    if first is None:
+        for stream_id in known:
+            heads.pop(stream_id, None)
+        return None
+    heads.update_heads(plan.streams)
+    shift = first - 1
+    return [
+        o.model_copy(update={"positions": [p + shift for p in o.positions]})
+        for o in outcomes
+        if isinstance(o, AppendResult)
+    ]
+
+
+async def _append_fast(
+    conn: Conn, known: dict[str, tuple[int, str | None]], plan: _Plan
+) -> int | None:
+    """Call ``uep_append_fast``: the first position written, or None if a head had moved."""
     s = plan.staged
-    first = await conn.fetchval(
+    first: int | None = await conn.fetchval(
         _APPEND_FAST,
         list(known),
         [v for v, _ in known.values()],
@@ -397,17 +393,7 @@ async def _write_fast(conn: Conn, batch: list[_Append], heads: _HeadCache) -> li
         s.prev_hash,
         s.hash,
     )
-    if first is None:
-        for stream_id in known:
-            heads.pop(stream_id, None)
-        return None
-    heads.update_heads(plan.streams)
-    shift = first - 1
-    return [
-        o.model_copy(update={"positions": [p + shift for p in o.positions]})
-        for o in outcomes
-        if isinstance(o, AppendResult)
-    ]
+    return first
 
 
 async def _write_checked(conn: Conn, batch: list[_Append], heads: _HeadCache) -> list[Outcome]:
