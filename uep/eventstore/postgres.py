@@ -37,6 +37,7 @@ from uep.eventstore.models import (
     UserIdClaimError,
 )
 
+# Sent inside each append transaction (also by uep_append_fast, migration 0005: keep in step).
 NOTIFY_CHANNEL = "uep_events"
 
 _COLUMNS = (
@@ -66,7 +67,8 @@ WITH inserted AS (
 ), moved AS (
     UPDATE event_log_head SET position = $12 RETURNING position
 )
-SELECT moved.position, (SELECT count(*) FROM inserted), pg_notify('uep_events', '') FROM moved
+SELECT moved.position, (SELECT count(*) FROM inserted), pg_notify('{NOTIFY_CHANNEL}', '')
+  FROM moved
 """
 
 _ADD_CLAIMS = """
