@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from uep import audit, case_cli, store_cli
+from uep import audit, case_cli, report_cli, store_cli
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -142,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     case_cli.add_parser(sub)
     store_cli.add_parsers(sub)
     audit.add_parser(sub)
+    report_cli.add_parser(sub)
     p = sub.add_parser("demo", help="start a handful of realistic cases on the running stack")
     p.set_defaults(func=_demo)
     return parser

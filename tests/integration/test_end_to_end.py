@@ -174,6 +174,30 @@ async def _audit_with_the_cli(database_url: str, case_id: str, count: int) -> No
     assert out.strip() == database_url
     code, _, err = await _uep(database_url, "events", "uep-nobody-gas_supplier")
     assert code == 1 and "no events" in err
+    await _reports(database_url, case_id, count)
+
+
+async def _reports(database_url: str, case_id: str, count: int) -> None:
+    """Each read model as a report."""
+    code, out, err = await _uep(database_url, "report", "dcc", "--json")
+    assert code == 0, err
+    assert {(r["step"], r["status"]) for r in json.loads(out) if r["case_id"] == case_id} == {
+        ("report_receipt", "met"),
+        ("report_review", "met"),
+        ("certificate", "met"),
+    }
+    code, out, err = await _uep(database_url, "report", "mandates", "--json")
+    assert code == 0, err
+    [party] = json.loads(out)
+    assert (party["done"], party["open"], party["status"]) == ("other_user", "", "no_mandate")
+    code, out, err = await _uep(database_url, "report", "user-ids", "--json")
+    assert code == 0, err
+    assert [r["status"] for r in json.loads(out)] == ["in_use"]  # accepted, and the UEP done
+    code, out, err = await _uep(database_url, "report", "timeline", case_id, "--json")
+    assert code == 0, err
+    assert len(json.loads(out)) == count
+    code, out, _ = await _uep(database_url, "report", "timeline", case_id)
+    assert "timeline" in out and "SECAS" in out
 
 
 async def _run_case(client: Client, task_queue: str) -> tuple[str, str]:
