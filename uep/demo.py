@@ -21,17 +21,11 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.calendar import WorkingDayCalendar
 from domain.calendar_data import build_calendar
+from domain.events import ENTRY_CRITERIA
 from uep.case_cli import CliError, connect, refusal_message, start_case
 from workflows import names
 
-CRITERIA = [
-    "accession_confirmed",
-    "user_roles_identified",
-    "test_artefacts_approved",
-    "test_environment_evidenced",
-    "resource_evidenced",
-    "security_requirements_met",
-]
+CRITERIA = list(ENTRY_CRITERIA)
 
 Steps = Callable[["Story"], Awaitable[None]]
 
