@@ -1,0 +1,1 @@
+"""The decider's rules, one module per part of the process; ``domain.decider`` dispatches."""

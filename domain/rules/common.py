@@ -1,0 +1,64 @@
+"""Rules shared by every step: effective dates, open cases, paused steps, refusals."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from domain.errors import InvalidInputError, OutOfStageError
+from domain.progress import waiting_for
+from domain.state import CaseState
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def effective_date(given: date | None, today: date, not_before: date | None) -> date:
+    """Facts take effect when they happened: never in the future, never before the case."""
+    on = given or today
+    if on > today:
+        raise InvalidInputError(
+            f"{on.isoformat()} is in the future (today is {today.isoformat()}); "
+            "record a fact once it has happened",
+            field="effective_on",
+        )
+    if not_before is not None and on < not_before:
+        raise InvalidInputError(
+            f"{on.isoformat()} is before the case started on {not_before.isoformat()}",
+            field="effective_on",
+        )
+    return on
+
+
+def require_open(state: CaseState) -> None:
+    """Refuse anything on a completed or withdrawn case."""
+    if state.status == "completed":
+        raise OutOfStageError(
+            f"the case completed on {state.completed_on}; nothing more can be recorded on it"
+        )
+    if state.status == "withdrawn":
+        raise OutOfStageError(
+            f"the case was withdrawn on {state.withdrawn_on}; start a new case to try again"
+        )
+
+
+def require_not_paused(state: CaseState, area: str) -> None:
+    """Refuse a step paused by a dispute with the Panel or Ofgem (H1.13)."""
+    for d in state.disputes:
+        if d.subject == area and d.pauses:
+            who = "the SEC Panel" if d.phase == "with_panel" else "Ofgem"
+            raise OutOfStageError(
+                f"the {area} step is paused by dispute {d.dispute_id} until {who} determines it",
+                waiting_for=[f"{who}'s determination of dispute {d.dispute_id}"],
+            )
+
+
+def stage_error(state: CaseState, message: str) -> OutOfStageError:
+    """An out-of-stage refusal that lists what the case is waiting for."""
+    return OutOfStageError(message, waiting_for=waiting_for(state))
+
+
+def not_before(on: date, earlier: date | None, what: str) -> None:
+    """Refuse a fact dated before the fact it follows."""
+    if earlier is not None and on < earlier:
+        raise InvalidInputError(
+            f"{on.isoformat()} is before {what} on {earlier.isoformat()}", field="effective_on"
+        )
