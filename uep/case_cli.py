@@ -96,7 +96,7 @@ def start_payload(args: argparse.Namespace) -> dict[str, Any]:
     from pydantic import ValidationError
 
     from domain.commands import StartCase
-    from workflows.user_entry import format_validation_error
+    from workflows.messages import format_validation_error
 
     if args.file:
         try:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Coroutine
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -41,76 +40,19 @@ with workflow.unsafe.imports_passed_through():
     from uep.eventstore.models import AppendResult, NewEvent, UserIdClaimChange
     from workflows import names
     from workflows.io import CarriedState, CaseResult, UpdateResult, WorkflowInput
+    from workflows.messages import (
+        domain_failure,
+        format_validation_error,
+        message_id_of,
+        parse_message,
+        signal_handler,
+        update_handler,
+    )
 
 APPEND_TIMEOUT = timedelta(seconds=30)
 HISTORY_LIMIT = 2_000
 REJECTED_KEPT = 50
 RECIPIENTS = ("party", "dcc", "ofgem", "sec_panel")
-
-Handler = Callable[["UserEntryProcess", Any], Coroutine[Any, Any, Any]]
-
-
-def format_validation_error(err: ValidationError) -> str:
-    """Pydantic's explanation, one ``field: reason`` per problem."""
-    parts = []
-    for e in err.errors():
-        loc = ".".join(str(x) for x in e["loc"]) or "payload"
-        msg = e["msg"].removeprefix("Value error, ")
-        parts.append(f"{loc}: {msg}")
-    return "; ".join(parts)
-
-
-def parse_message(name: str, raw: Any) -> c.Command:
-    """Validate a message payload against its command model, or raise a readable error."""
-    message = c.MESSAGES.get(name)
-    if message is None:
-        raise ApplicationError(
-            f"unknown message {name!r}", type="invalid_input", non_retryable=True
-        )
-    try:
-        return message.model.model_validate({} if raw is None else raw)
-    except ValidationError as err:
-        text = f"{name}: " + format_validation_error(err)
-        raise ApplicationError(text, type="invalid_input", non_retryable=True) from None
-
-
-def domain_failure(err: DomainError) -> ApplicationError:
-    """A domain refusal as the error an update caller sees."""
-    details = {"field": err.field, "waiting_for": err.waiting_for}
-    return ApplicationError(str(err), details, type=err.code, non_retryable=True)
-
-
-def _update(name: str) -> Any:
-    """An update handler (with validator) that runs one message through the decider."""
-    message = c.MESSAGES[name]
-
-    async def handler(self: Any, payload: Any) -> UpdateResult:
-        result: UpdateResult = await self._apply_update(name, payload)
-        return result
-
-    handler.__name__ = name
-    handler.__qualname__ = f"UserEntryProcess.{name}"
-    description = f"{message.summary} Sent by: {message.sender}."
-    defined = workflow.update(name=name, description=description)(handler)
-
-    def validate(self: Any, payload: Any) -> None:
-        self._validate(name, payload)
-
-    defined.validator(validate)
-    return defined
-
-
-def _signal(name: str) -> Any:
-    """A signal handler for fire-and-forget senders; ``message_id`` required, repeats ignored."""
-    message = c.MESSAGES[name]
-
-    async def handler(self: Any, payload: Any) -> None:
-        await self._apply_signal(name, payload)
-
-    handler.__name__ = f"{name}_signal"
-    handler.__qualname__ = f"UserEntryProcess.{name}_signal"
-    description = f"{message.summary} Sent by: {message.sender}. Needs message_id."
-    return workflow.signal(name=name, description=description)(handler)
 
 
 @workflow.defn(name=names.WORKFLOW_TYPE)
@@ -274,53 +216,53 @@ class UserEntryProcess:
 
     # -- messages ------------------------------------------------------------------------
 
-    propose_user_id = _update("propose_user_id")
-    accept_user_id = _update("accept_user_id")
-    reject_user_id = _update("reject_user_id")
-    record_srept_completed = _update("record_srept_completed")
-    give_uept_notice = _update("give_uept_notice")
-    confirm_entry_criteria = _update("confirm_entry_criteria")
-    start_uept = _update("start_uept")
-    submit_test_completion_report = _update("submit_test_completion_report")
-    confirm_report_receipt = _update("confirm_report_receipt")
-    conclude_uept_review = _update("conclude_uept_review")
-    record_quality_gate_meeting = _update("record_quality_gate_meeting")
-    issue_test_certificate = _update("issue_test_certificate")
-    book_security_assessment = _update("book_security_assessment")
-    complete_security_assessment = _update("complete_security_assessment")
-    set_security_status = _update("set_security_status")
-    book_privacy_assessment = _update("book_privacy_assessment")
-    complete_privacy_assessment = _update("complete_privacy_assessment")
-    set_privacy_status = _update("set_privacy_status")
-    notify_credit_cover = _update("notify_credit_cover")
-    lodge_credit_support = _update("lodge_credit_support")
-    assess_credit_support = _update("assess_credit_support")
-    verify_evidence = _update("verify_evidence")
-    raise_dispute = _update("raise_dispute")
-    record_panel_determination = _update("record_panel_determination")
-    refer_dispute_to_ofgem = _update("refer_dispute_to_ofgem")
-    record_ofgem_determination = _update("record_ofgem_determination")
-    withdraw = _update("withdraw")
-    correct_calendar = _update("correct_calendar")
+    propose_user_id = update_handler("propose_user_id")
+    accept_user_id = update_handler("accept_user_id")
+    reject_user_id = update_handler("reject_user_id")
+    record_srept_completed = update_handler("record_srept_completed")
+    give_uept_notice = update_handler("give_uept_notice")
+    confirm_entry_criteria = update_handler("confirm_entry_criteria")
+    start_uept = update_handler("start_uept")
+    submit_test_completion_report = update_handler("submit_test_completion_report")
+    confirm_report_receipt = update_handler("confirm_report_receipt")
+    conclude_uept_review = update_handler("conclude_uept_review")
+    record_quality_gate_meeting = update_handler("record_quality_gate_meeting")
+    issue_test_certificate = update_handler("issue_test_certificate")
+    book_security_assessment = update_handler("book_security_assessment")
+    complete_security_assessment = update_handler("complete_security_assessment")
+    set_security_status = update_handler("set_security_status")
+    book_privacy_assessment = update_handler("book_privacy_assessment")
+    complete_privacy_assessment = update_handler("complete_privacy_assessment")
+    set_privacy_status = update_handler("set_privacy_status")
+    notify_credit_cover = update_handler("notify_credit_cover")
+    lodge_credit_support = update_handler("lodge_credit_support")
+    assess_credit_support = update_handler("assess_credit_support")
+    verify_evidence = update_handler("verify_evidence")
+    raise_dispute = update_handler("raise_dispute")
+    record_panel_determination = update_handler("record_panel_determination")
+    refer_dispute_to_ofgem = update_handler("refer_dispute_to_ofgem")
+    record_ofgem_determination = update_handler("record_ofgem_determination")
+    withdraw = update_handler("withdraw")
+    correct_calendar = update_handler("correct_calendar")
 
-    accept_user_id_signal = _signal("accept_user_id")
-    reject_user_id_signal = _signal("reject_user_id")
-    record_srept_completed_signal = _signal("record_srept_completed")
-    confirm_entry_criteria_signal = _signal("confirm_entry_criteria")
-    start_uept_signal = _signal("start_uept")
-    confirm_report_receipt_signal = _signal("confirm_report_receipt")
-    conclude_uept_review_signal = _signal("conclude_uept_review")
-    record_quality_gate_meeting_signal = _signal("record_quality_gate_meeting")
-    issue_test_certificate_signal = _signal("issue_test_certificate")
-    complete_security_assessment_signal = _signal("complete_security_assessment")
-    set_security_status_signal = _signal("set_security_status")
-    complete_privacy_assessment_signal = _signal("complete_privacy_assessment")
-    set_privacy_status_signal = _signal("set_privacy_status")
-    notify_credit_cover_signal = _signal("notify_credit_cover")
-    assess_credit_support_signal = _signal("assess_credit_support")
-    verify_evidence_signal = _signal("verify_evidence")
-    record_panel_determination_signal = _signal("record_panel_determination")
-    record_ofgem_determination_signal = _signal("record_ofgem_determination")
+    accept_user_id_signal = signal_handler("accept_user_id")
+    reject_user_id_signal = signal_handler("reject_user_id")
+    record_srept_completed_signal = signal_handler("record_srept_completed")
+    confirm_entry_criteria_signal = signal_handler("confirm_entry_criteria")
+    start_uept_signal = signal_handler("start_uept")
+    confirm_report_receipt_signal = signal_handler("confirm_report_receipt")
+    conclude_uept_review_signal = signal_handler("conclude_uept_review")
+    record_quality_gate_meeting_signal = signal_handler("record_quality_gate_meeting")
+    issue_test_certificate_signal = signal_handler("issue_test_certificate")
+    complete_security_assessment_signal = signal_handler("complete_security_assessment")
+    set_security_status_signal = signal_handler("set_security_status")
+    complete_privacy_assessment_signal = signal_handler("complete_privacy_assessment")
+    set_privacy_status_signal = signal_handler("set_privacy_status")
+    notify_credit_cover_signal = signal_handler("notify_credit_cover")
+    assess_credit_support_signal = signal_handler("assess_credit_support")
+    verify_evidence_signal = signal_handler("verify_evidence")
+    record_panel_determination_signal = signal_handler("record_panel_determination")
+    record_ofgem_determination_signal = signal_handler("record_ofgem_determination")
 
     @workflow.query(name=names.STATE_QUERY, description="The whole case as JSON.")
     def state(self) -> CaseView | dict[str, str]:
@@ -370,7 +312,7 @@ class UserEntryProcess:
         try:
             command = parse_message(name, payload)
         except ApplicationError as err:
-            self._reject(name, _message_id_of(payload), str(err))
+            self._reject(name, message_id_of(payload), str(err))
             return
         if not command.message_id:
             self._reject(
@@ -568,10 +510,3 @@ class UserEntryProcess:
 
 def _midnight(d: date) -> datetime:
     return datetime.combine(d, time(0, 0), tzinfo=UTC)
-
-
-def _message_id_of(payload: Any) -> str | None:
-    if isinstance(payload, dict):
-        value = payload.get("message_id")
-        return value if isinstance(value, str) else None
-    return None
