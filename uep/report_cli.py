@@ -27,7 +27,7 @@ ORDER BY due_on, case_id, cycle
 
 MANDATES_SQL = """
 SELECT party_id, party_name, role, case_status, mandate_due_on, mandate_source, derogated,
-       completed_on, forecast_completion_on
+       completed_on, forecast_completion_on, state->>'srept_completed_on' AS srept_completed_on
 FROM mandates ORDER BY party_id, role
 """
 
@@ -83,8 +83,10 @@ def mandates_by_party(rows: list[dict[str, Any]], today: date) -> list[dict[str,
         p = parties.setdefault(
             r["party_id"],
             {"party_id": r["party_id"], "party_name": r["party_name"], "done": [], "open": [],
-             "statuses": [], "mandate_due_on": None},
+             "statuses": [], "mandate_due_on": None, "srept_completed_on": None},
         )  # fmt: skip
+        # SREPT (SEC L7) is a Party's, not a role's: recorded on any of its cases, it counts
+        p["srept_completed_on"] = p["srept_completed_on"] or r.get("srept_completed_on")
         (p["done"] if r["case_status"] == "completed" else p["open"]).append(r["role"])
         mandate = Mandate(
             due=r["mandate_due_on"], source=r["mandate_source"], derogated=r["derogated"]
@@ -115,7 +117,8 @@ async def _report(args: argparse.Namespace) -> int:
             title = "DCC completion steps (2 / 5 / 2 Working Days)"
         case "mandates":
             rows = mandates_by_party(await _fetch(MANDATES_SQL), today)
-            columns = ["party_id", "party_name", "done", "open", "mandate_due_on", "status"]
+            columns = ["party_id", "party_name", "done", "open", "mandate_due_on", "status",
+                       "srept_completed_on"]  # fmt: skip
             title = f"DCC User mandates as of {today.isoformat()}"
         case "user-ids":
             rows = await _fetch(USER_IDS_SQL)

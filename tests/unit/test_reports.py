@@ -38,6 +38,7 @@ def test_open_dcc_step_past_due_is_overdue_today() -> None:
 def test_party_mandate_takes_its_worst_role() -> None:
     rows = [
         row("gas_supplier", "completed", date(2017, 11, 25), completed=date(2017, 10, 1)),
+        {**row("export_supplier", "open", None), "srept_completed_on": "2017-09-01"},
         row("import_supplier", "open", date(2017, 11, 25)),
         row("other_user", "open", None),
         row("electricity_distributor", "open", None, party_id="grid"),
@@ -45,7 +46,9 @@ def test_party_mandate_takes_its_worst_role() -> None:
     by_party = {p["party_id"]: p for p in mandates_by_party(rows, TODAY)}
     assert by_party["acme"]["status"] == "breached"
     assert by_party["acme"]["done"] == "gas_supplier"
-    assert by_party["acme"]["open"] == "import_supplier, other_user"
+    assert by_party["acme"]["open"] == "export_supplier, import_supplier, other_user"
+    assert by_party["acme"]["srept_completed_on"] == "2017-09-01"
+    assert by_party["grid"]["srept_completed_on"] is None
     assert by_party["grid"]["status"] == "no_mandate"
 
 
