@@ -19,7 +19,7 @@ from domain.errors import InvalidInputError
 from domain.mandates import mandate_for
 from domain.roles import check_eligibility
 from domain.rules import assurance, closing, credit, uept, user_id
-from domain.rules.closing import completion_notice, corrected_calendar
+from domain.rules.closing import completion_notice, corrected_calendar, extended_calendar
 from domain.rules.common import effective_date, require_not_paused, require_open
 from domain.rules.uept import STEP_WORKING_DAYS, missed_deadlines, step_key, watchable_steps
 from domain.state import CaseState
@@ -28,6 +28,7 @@ __all__ = [
     "STEP_WORKING_DAYS",
     "corrected_calendar",
     "decide",
+    "extended_calendar",
     "missed_deadlines",
     "start_case",
     "step_key",

@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.decider import (
         corrected_calendar,
         decide,
+        extended_calendar,
         missed_deadlines,
         start_case,
         step_key,
@@ -50,6 +51,8 @@ with workflow.unsafe.imports_passed_through():
     )
 
 APPEND_TIMEOUT = timedelta(seconds=30)
+CALENDAR_HORIZON_PATCH = "calendar-horizon-2026-11"
+"""Added a timer that wakes the case to extend its calendar; older histories have none."""
 HISTORY_LIMIT = 2_000
 REJECTED_KEPT = 50
 RECIPIENTS = ("party", "dcc", "ofgem", "sec_panel")
@@ -87,6 +90,7 @@ class UserEntryProcess:
         await self._open_case(params)
         while self.case.status == "open":
             await self._wait_for_progress_or_dcc_deadline()
+            await self._keep_calendar_ahead()
             await self._record_missed_dcc_deadlines()
             self._publish()
             if self._history_is_long(params):
@@ -167,14 +171,42 @@ class UserEntryProcess:
     async def _wait_for_progress_or_dcc_deadline(self) -> None:
         """Sleep until a message changes the case or the next DCC deadline passes."""
         deadline = self._next_dcc_deadline_moment()
+        summary = "DCC completion deadline"
+        if workflow.patched(CALENDAR_HORIZON_PATCH):
+            horizon = self._calendar_horizon()
+            if deadline is None or horizon < deadline:
+                deadline, summary = horizon, "extend the Working-Day calendar"
         timeout = None if deadline is None else max(deadline - workflow.now(), timedelta(0))
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(
                 lambda: self._changed or self.case.status != "open",
                 timeout=timeout,
-                timeout_summary="DCC completion deadline" if timeout is not None else None,
+                timeout_summary=summary if timeout is not None else None,
             )
         self._changed = False
+
+    def _calendar_horizon(self) -> datetime:
+        """When the calendar snapshot must grow: two years before it runs out."""
+        return datetime(self.calendar.last_year - 1, 1, 1, tzinfo=UTC)
+
+    async def _keep_calendar_ahead(self) -> None:
+        """Cases can run for years: keep the Working-Day snapshot at least two years ahead."""
+        if workflow.now() < self._calendar_horizon():
+            return
+        if not workflow.patched(CALENDAR_HORIZON_PATCH):
+            return
+        later = await workflow.execute_activity(
+            "load_calendar",
+            CalendarRequest(
+                region=self.calendar.region,
+                first_year=self.calendar.last_year + 1,
+                last_year=self._today().year + 6,
+            ),
+            result_type=WorkingDayCalendar,
+            start_to_close_timeout=APPEND_TIMEOUT,
+            summary="Extend the Working-Day calendar",
+        )
+        self._calendar = extended_calendar(self.calendar, later)
 
     async def _record_missed_dcc_deadlines(self) -> None:
         """A DCC step past its due date is recorded as missed; the case keeps waiting."""

@@ -146,6 +146,17 @@ def corrected_calendar(
     )
 
 
+def extended_calendar(cal: WorkingDayCalendar, later: WorkingDayCalendar) -> WorkingDayCalendar:
+    """The snapshot grown with the years after it; its own (possibly corrected) days are kept."""
+    added = [d for d in later.holidays if d.year > cal.last_year]
+    return WorkingDayCalendar(
+        region=cal.region,
+        first_year=cal.first_year,
+        last_year=max(cal.last_year, later.last_year),
+        holidays=[*cal.holidays, *added],
+    )
+
+
 def correct_calendar(
     state: CaseState, cmd: c.CorrectCalendar, on: date, cal: WorkingDayCalendar
 ) -> list[ev.Event]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -26,21 +27,30 @@ _TYPES = {
 }
 
 
-@pytest.fixture(scope="session")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    """One time-skipping test server for the session, with our search attributes registered."""
+@asynccontextmanager
+async def time_skipping_server() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping test server with our search attributes registered."""
     environment = await WorkflowEnvironment.start_time_skipping(
         data_converter=DATA_CONVERTER,
         test_server_existing_path=temporal_test_server(),
     )
-    await environment.client.operator_service.add_search_attributes(
-        AddSearchAttributesRequest(
-            namespace=environment.client.namespace,
-            search_attributes={k: _TYPES[v] for k, v in SEARCH_ATTRIBUTES.items()},
+    try:
+        await environment.client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(
+                namespace=environment.client.namespace,
+                search_attributes={k: _TYPES[v] for k, v in SEARCH_ATTRIBUTES.items()},
+            )
         )
-    )
-    yield environment
-    await environment.shutdown()
+        yield environment
+    finally:
+        await environment.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    """One time-skipping test server for the session."""
+    async with time_skipping_server() as environment:
+        yield environment
 
 
 @dataclass
@@ -62,3 +72,15 @@ async def harness(env: WorkflowEnvironment) -> AsyncIterator[Harness]:
     worker = build_worker(env.client, store, task_queue)
     async with worker:
         yield Harness(env, env.client, store, task_queue, worker)
+
+
+@pytest.fixture
+async def lone_harness() -> AsyncIterator[Harness]:
+    """A harness on a server of its own, for tests that skip years: the session server's
+    leftover cases (whose workers are gone) would have work due and hold the clock still."""
+    async with time_skipping_server() as environment:
+        store = InMemoryEventStore()
+        task_queue = f"uep-test-{uuid.uuid4()}"
+        worker = build_worker(environment.client, store, task_queue)
+        async with worker:
+            yield Harness(environment, environment.client, store, task_queue, worker)

@@ -171,6 +171,10 @@ async def verify_all(
     return result
 
 
+HISTORY_GENERATION = 2
+"""Bump when the workflow's commands change (behind ``workflow.patched``), then record."""
+
+
 async def record_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
     """Save the case's history for the replay tests when ``UEP_RECORD_HISTORIES`` is set."""
     import json
@@ -179,7 +183,11 @@ async def record_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
 
     if not os.environ.get("UEP_RECORD_HISTORIES"):
         return
+    # Histories are never overwritten: each generation of the workflow code adds its own, and
+    # every one of them must keep replaying (cases recorded by older code may still be running).
+    target = Path(__file__).parent.parent / "histories" / f"{name}.g{HISTORY_GENERATION}.json"
+    if target.exists():
+        return
     history = await handle.fetch_history()
-    target = Path(__file__).parent.parent / "histories" / f"{name}.json"
     record = {"workflow_id": handle.id, "history": json.loads(history.to_json())}
     target.write_text(json.dumps(record, indent=1) + "\n")

@@ -78,3 +78,22 @@ async def test_search_attributes_follow_the_stage(harness: Harness) -> None:
     assert attrs.get(names.SA_STAGE) == "uept_notice"
     next_deadline = attrs.get(names.SA_NEXT_DEADLINE)
     assert next_deadline is not None and next_deadline.date() == today + timedelta(weeks=12)
+
+
+async def test_a_case_running_for_years_extends_its_calendar(lone_harness: Harness) -> None:
+    harness = lone_harness
+    today = await story.today(harness)
+    handle = await story.start(harness, UserRole.GAS_SUPPLIER, today)
+    await story.opened(handle)
+    await harness.env.sleep(timedelta(days=6 * 365))  # time-skipping: six years of waiting
+    later = await story.today(harness)
+    planned = story.CALENDAR.add_working_days(later, 60)
+    assert planned.year > today.year + 6  # beyond the snapshot the case opened with
+    result = await story.send(handle, "give_uept_notice", planned_start_on=planned)
+    assert result.events == ["UeptNoticeGiven"]
+    scheduled = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in (await handle.fetch_history()).events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+    assert scheduled.count("load_calendar") >= 2
