@@ -340,7 +340,10 @@ def evolve(state: CaseState | None, event: ev.Event) -> CaseState:
                     "accepted_total": None,
                 }
             )
-            return s.model_copy(update={"credit": credit})
+            verified = dict(s.verified)
+            if event.support_required:
+                verified.pop("credit", None)  # the verified evidence no longer covers the need
+            return s.model_copy(update={"credit": credit, "verified": verified})
         case ev.CreditSupportNotRequired():
             return s.model_copy(
                 update={"credit": s.credit.model_copy(update={"phase": "not_required"})}

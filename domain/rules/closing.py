@@ -38,7 +38,13 @@ def verify_evidence(
     out: list[ev.Event] = [
         ev.EvidenceVerified(effective_on=on, requirement=req, reference=cmd.reference)
     ]
-    remaining = [r for r in state.applicable_requirements() if r not in state.verified and r != req]
+    # Complete only when every requirement is met now and verified (credit can regress after
+    # verification: a monthly review may raise the requirement over the threshold).
+    remaining = [
+        r
+        for r in state.applicable_requirements()
+        if r != req and (r not in state.verified or not state.requirement_met(r))
+    ]
     if not remaining:
         assert state.user_id.accepted is not None
         out.append(ev.UserEntryProcessCompleted(effective_on=on, user_id=state.user_id.accepted))

@@ -444,3 +444,26 @@ def test_calendar_correction_recomputes_open_deadline() -> None:
     assert isinstance(e, ev.CalendarCorrected)
     assert e.recomputed == {"report_receipt:1": date(2026, 5, 14)}
     assert given(s, e).uept.dcc_steps[0].due_on == date(2026, 5, 14)
+
+
+def test_credit_raised_after_verification_needs_new_evidence_before_completion() -> None:
+    s = given(started())
+    s = given(
+        s,
+        when(
+            s, c.NotifyCreditCoverRequirement(requirement=Decimal("100"), threshold=Decimal("2400"))
+        ),
+    )
+    s = given(s, when(s, c.VerifyEvidence(requirement="credit")))
+    assert "credit" in s.verified
+    # the DCC's monthly review raises the requirement over the threshold
+    s = given(
+        s,
+        when(
+            s,
+            c.NotifyCreditCoverRequirement(requirement=Decimal("30000"), threshold=Decimal("2400")),
+        ),
+    )
+    assert "credit" not in s.verified and not s.requirement_met("credit")
+    with pytest.raises(OutOfStageError, match="not met"):
+        when(s, c.VerifyEvidence(requirement="credit"))
