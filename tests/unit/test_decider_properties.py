@@ -154,7 +154,7 @@ def _accepted(state: CaseState, command: c.Command) -> bool:
     return True
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(role=st.sampled_from(list(UserRole)), data=st.data())
 def test_any_sequence_refuses_cleanly_or_decides_foldable_events(
     role: UserRole, data: st.DataObject
