@@ -414,9 +414,10 @@ class UserEntryProcess:
             )
             for e in events
         ]
+        # Claims follow a proposal, rejection or withdrawal: the case is open by then.
         claims = [
             UserIdClaimChange(
-                action=action, user_id=uid, party_id=self._party_id(events), role=self._role(events)
+                action=action, user_id=uid, party_id=self.case.party.party_id, role=self.case.role
             )
             for action, uid in user_id_claims(self._case, events)
         ]
@@ -447,20 +448,6 @@ class UserEntryProcess:
         self._watched |= watchable_steps(self.case, self._today())
         self._changed = True
         self._publish()
-
-    def _party_id(self, events: list[ev.Event]) -> str:
-        return (
-            self._case.party.party_id
-            if self._case
-            else next(e.party.party_id for e in events if isinstance(e, ev.CaseStarted))
-        )
-
-    def _role(self, events: list[ev.Event]) -> str:
-        return (
-            str(self._case.role)
-            if self._case
-            else next(str(e.role) for e in events if isinstance(e, ev.CaseStarted))
-        )
 
     def _publish(self) -> None:
         """Upsert the search attributes and details when the stage or next deadline changes."""
