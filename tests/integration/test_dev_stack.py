@@ -20,6 +20,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.pg import fresh_database_sync
 from uep.db.postgres import free_port
 
 pytestmark = pytest.mark.integration
@@ -110,12 +111,17 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
     env = {**os.environ, "UEP_STATE_DIR": str(state)}
     for key in ("UEP_TEMPORAL_ADDRESS", "UEP_NAMESPACE"):
         env.pop(key, None)
+    drop: Callable[[], None] | None = None
+    if env.get("UEP_DATABASE_URL"):  # a database of its own on that server, dropped after
+        env["UEP_DATABASE_URL"], drop = fresh_database_sync(env["UEP_DATABASE_URL"])
     ports = [
         "--temporal-port", str(free_port()),
         "--ui-port", str(free_port()),
         "--pg-port", str(free_port()),
     ]  # fmt: skip
     yield Stack(state, env, ports)
+    if drop is not None:
+        drop()
     server = postmaster(state)
     if server is not None and not gone(server):
         from uep.db.postgres import stop_embedded
