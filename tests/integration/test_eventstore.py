@@ -268,7 +268,10 @@ async def test_every_committed_append_notifies_followers(
         # A conflict and an idempotent re-append write nothing and say nothing.
         with pytest.raises(ExpectedVersionError):
             await pg_store.append("case-1", [ev()], 0)
-        await asyncio.sleep(0.2)
+        # Notifications arrive in commit order: had the conflict notified, its message would
+        # come before this append's, and one would be left over after taking one.
+        await pg_store.append("case-3", [ev()], 0)
+        await asyncio.wait_for(heard.get(), timeout=5)
         await listener.reset()
     assert heard.empty()
 
