@@ -69,11 +69,18 @@ async def _fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
 
 
 def dcc_steps_today(rows: list[dict[str, Any]], today: date) -> list[dict[str, Any]]:
-    """An open step past its due date is overdue today (the stored rows cannot know today)."""
-    return [
-        {**r, "status": "overdue"} if r["status"] == "open" and r["due_on"] < today else r
-        for r in rows
-    ]
+    """An open step past its due date is overdue today, late by the Working Days so far
+    (England and Wales calendar); the stored rows cannot know today."""
+    from domain.calendar_data import build_calendar
+
+    calendar = build_calendar("england-and-wales", 2016, max(today.year + 1, 2040))
+    out = []
+    for r in rows:
+        if r["status"] == "open" and r["due_on"] < today:
+            late = calendar.working_days_between(r["due_on"], today)
+            r = {**r, "status": "overdue", "working_days_late": late}
+        out.append(r)
+    return out
 
 
 def mandates_by_party(rows: list[dict[str, Any]], today: date) -> list[dict[str, Any]]:

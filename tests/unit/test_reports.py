@@ -32,7 +32,9 @@ def test_open_dcc_step_past_due_is_overdue_today() -> None:
         {"status": "open", "due_on": date(2026, 11, 23)},
         {"status": "met", "due_on": date(2026, 11, 1)},
     ]
-    assert [r["status"] for r in dcc_steps_today(rows, TODAY)] == ["overdue", "open", "met"]
+    shown = dcc_steps_today(rows, TODAY)
+    assert [r["status"] for r in shown] == ["overdue", "open", "met"]
+    assert shown[0]["working_days_late"] == 1  # Fri 20 Nov to Mon 23 Nov 2026
 
 
 def test_party_mandate_takes_its_worst_role() -> None:
