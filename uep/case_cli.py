@@ -130,6 +130,8 @@ def start_payload(args: argparse.Namespace) -> dict[str, Any]:
             raw["started_on"] = args.started_on
         if args.actor:
             raw["actor"] = args.actor
+    if isinstance(raw, dict):  # the region a case runs under defaults to UEP_CALENDAR_REGION
+        raw.setdefault("calendar_region", get_settings().calendar_region)
     try:
         model = StartCase.model_validate(raw)
     except ValidationError as err:
