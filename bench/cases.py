@@ -29,9 +29,9 @@ from temporalio.client import Client, WorkflowHandle
 
 from domain.calendar_data import build_calendar
 from domain.events import ENTRY_CRITERIA
+from projections import all_projections
 from projections.projector import Projector
 from uep.binaries import temporal_cli
-from uep.cli import all_projections
 from uep.db.migrations import create_pool, migrate
 from uep.db.postgres import database_url, free_port, stop_embedded
 from uep.devserver import DevServerConfig, running_dev_server

@@ -10,7 +10,6 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from uep import audit, case_cli, report_cli, store_cli
 
@@ -55,24 +54,9 @@ def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def all_projections() -> list[Any]:
-    """Every read model: the ``PROJECTION`` of each module under ``projections/``."""
-    import importlib
-    import pkgutil
-
-    import projections
-
-    found = []
-    for module in pkgutil.iter_modules(projections.__path__):
-        loaded = importlib.import_module(f"projections.{module.name}")
-        projection = getattr(loaded, "PROJECTION", None)
-        if projection is not None:
-            found.append(projection)
-    return found
-
-
 async def run_projector(stop: asyncio.Event) -> None:
     """Follow the event store and keep every read model under ``projections/``."""
+    from projections import all_projections
     from projections.projector import Projector
     from uep.db.migrations import create_pool
     from uep.db.postgres import database_url

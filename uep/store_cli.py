@@ -147,8 +147,8 @@ async def _db_url(args: argparse.Namespace) -> int:
 
 
 async def _projections_status(args: argparse.Namespace) -> int:
+    from projections import all_projections
     from projections.projector import Projector
-    from uep.cli import all_projections
 
     async with store_pool() as pool:
         statuses = await Projector(pool, all_projections()).status()
@@ -171,8 +171,8 @@ async def _projections_status(args: argparse.Namespace) -> int:
 
 
 async def _projections_rebuild(args: argparse.Namespace) -> int:
+    from projections import all_projections
     from projections.projector import Projector
-    from uep.cli import all_projections
 
     projections = all_projections()
     known = [p.name for p in projections]

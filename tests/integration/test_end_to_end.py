@@ -53,7 +53,7 @@ async def dev_client() -> AsyncIterator[Client]:
 
 
 def _projections() -> list[Any]:
-    from uep.cli import all_projections
+    from projections import all_projections
 
     return all_projections()
 
