@@ -26,6 +26,10 @@ ApplyBatch = Callable[[Conn, Sequence[RecordedEvent], str], Awaitable[None]]
 BeforeCommit = Callable[[str, int], Awaitable[None]]
 
 
+CHECKPOINT_CHANNEL = "uep_projections"
+"""NOTIFY channel: a projection committed a new checkpoint (payload: its name)."""
+
+
 @dataclass(frozen=True)
 class Projection:
     """A read model: its name, its table DDL (``{table}`` placeholder) and how to apply events.
@@ -134,6 +138,8 @@ class Projector:
                 name,
                 events[-1].position,
             )
+            # delivered at commit: other processes can wait for the read models to catch up
+            await conn.execute("SELECT pg_notify($1, $2)", CHECKPOINT_CHANNEL, name)
         async with self._progress:
             self._progress.notify_all()
         return len(events)

@@ -170,6 +170,40 @@ async def _projections_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def caught_up(pool: asyncpg.Pool, names: list[str]) -> bool:
+    """Whether every named projection's checkpoint has reached the head of the log."""
+    head = await pool.fetchval("SELECT position FROM event_log_head")
+    rows = await pool.fetch(
+        "SELECT name, position FROM projection_checkpoints WHERE name = ANY($1::text[])", names
+    )
+    return len(rows) == len(names) and all(r["position"] >= head for r in rows)
+
+
+async def _projections_wait(args: argparse.Namespace) -> int:
+    """Block until the read models have applied everything appended so far (for scripts)."""
+    from projections import all_projections
+    from projections.projector import CHECKPOINT_CHANNEL
+
+    names = [p.name for p in all_projections()]
+    async with store_pool() as pool, pool.acquire() as listener:
+        progressed = asyncio.Event()
+        await listener.add_listener(CHECKPOINT_CHANNEL, lambda *_: progressed.set())
+        try:
+            async with asyncio.timeout(args.timeout):
+                # listen first, then check: a checkpoint committed in between still wakes us
+                while not await caught_up(pool, names):
+                    await progressed.wait()
+                    progressed.clear()
+        except TimeoutError:
+            print(
+                f"uep projections wait: not caught up within {args.timeout}s; "
+                "is the projector running (`uep dev` starts it)?",
+                file=sys.stderr,
+            )
+            return EXIT_REFUSED
+    return EXIT_OK
+
+
 async def _projections_rebuild(args: argparse.Namespace) -> int:
     from projections import all_projections
     from projections.projector import Projector
@@ -235,6 +269,9 @@ def add_parsers(sub: Any) -> None:
     p = psub.add_parser("status", help="each projection's checkpoint and lag")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_run(_projections_status))
+    p = psub.add_parser("wait", help="block until every read model has caught up with the log")
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds (default 30)")
+    p.set_defaults(func=_run(_projections_wait))
     p = psub.add_parser(
         "rebuild", help="rebuild from position zero while the old one keeps serving"
     )

@@ -12,7 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
-import time
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,14 +54,29 @@ class Stack:
         """Start `uep dev` and wait for its banner (or fail with what it printed)."""
         n = len(list(self.state.parent.glob("dev-*.out")))
         out, err = self.state.parent / f"dev-{n}.out", self.state.parent / f"dev-{n}.err"
-        with out.open("wb") as o, err.open("wb") as e:
+        with err.open("wb") as e:
             process = subprocess.Popen(
-                [UEP, "dev", *self.ports], stdout=o, stderr=e, env=self.env, cwd=self.state.parent
+                [UEP, "dev", *self.ports],
+                stdout=subprocess.PIPE,
+                stderr=e,
+                env=self.env,
+                cwd=self.state.parent,
             )
         run = DevRun(process, out, err)
-        wait_for(
-            lambda: "the stack is up" in run.output() or process.poll() is not None, START_WITHIN
-        )
+        ready = threading.Event()  # set when the banner's last line is out, or at EOF
+
+        def copy() -> None:
+            assert process.stdout is not None
+            with process.stdout as stream, out.open("wb") as o:
+                for line in stream:
+                    o.write(line)
+                    o.flush()
+                    if b"Ctrl-C stops everything" in line:
+                        ready.set()
+            ready.set()
+
+        threading.Thread(target=copy, daemon=True).start()
+        ready.wait(START_WITHIN)
         assert "the stack is up" in run.output(), run.output()
         return run
 
@@ -70,16 +85,6 @@ class Stack:
         return subprocess.run(
             [UEP, *args], env=self.env, capture_output=True, text=True, timeout=60, check=False
         )
-
-
-def wait_for(condition: Callable[[], bool], within: float) -> None:
-    """Poll ``condition`` until it holds or the deadline passes."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"condition not met within {within}s")
 
 
 def descendants(pid: int) -> list[psutil.Process]:
@@ -159,7 +164,9 @@ def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it(stack: Stack) -> None:
         rows = json.loads(found.stdout) if found.returncode == 0 else []
         return bool(rows) and rows[0]["party_name"] == "Dev Co" and rows[0]["stage"] == "user_id"
 
-    wait_for(listed, 30)
+    caught_up = stack.uep("projections", "wait")  # LISTENs for the projector's checkpoints
+    assert caught_up.returncode == 0, caught_up.stderr
+    assert listed()
 
     demo = stack.uep("demo")
     assert demo.returncode == 0, demo.stderr
@@ -176,7 +183,10 @@ def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it(stack: Stack) -> None:
         rows = json.loads(overdue.stdout) if overdue.returncode == 0 else []
         return "uep-bigpower-import_supplier" in [r["case_id"] for r in rows]
 
-    wait_for(on_the_board, 30)  # the projector keeps the case board from the event store
+    # the projector keeps the case board from the event store
+    caught_up = stack.uep("projections", "wait")
+    assert caught_up.returncode == 0, caught_up.stderr
+    assert on_the_board()
     table = stack.uep("case", "list")
     assert "from the case board read model" in table.stdout and "MeterCo Services" in table.stdout
 
@@ -185,9 +195,11 @@ def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it(stack: Stack) -> None:
     assert "start-dev" in names and "uep.cli worker" in names and "uep.cli projector" in names
     server = postmaster(stack.state)
     assert stop(first) == 0
-    wait_for(lambda: all(gone(p) for p in children), 30)
+    # `uep dev` returns only after its children have exited and the embedded PostgreSQL has
+    # shut down (pg_ctl stop waits), so nothing may be running by now.
+    assert all(gone(p) for p in children), [p.pid for p in children if not gone(p)]
     if server is not None:  # embedded PostgreSQL is stopped too (not when UEP_DATABASE_URL)
-        wait_for(lambda: gone(server), 30)
+        assert gone(server)
     assert not (stack.state / "stack.json").exists()
 
     second = stack.start()
