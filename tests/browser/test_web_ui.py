@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Locator, Page, async_playwright, expect
+from temporalio.api.history.v1 import HistoryEvent
 
 from tests.browser.conftest import CHROMIUM_ARGS, UiStack
 
@@ -88,17 +88,39 @@ async def send_update(page: Page, ui: UiStack, name: str, payload: object) -> Lo
     return dialog
 
 
-async def wait_for_stage(ui: UiStack, stage: str, within: float = 20.0) -> None:
-    """Poll the `state` query (the one the UI runs) until the case reaches ``stage``."""
+async def follow_history(
+    ui: UiStack, matches: Callable[[HistoryEvent], bool], within: float = 20.0
+) -> None:
+    """Follow the case's history on the server's long poll until an event matches."""
     handle = ui.client.get_workflow_handle(CASE_ID)
-    deadline = time.monotonic() + within
-    seen = None
-    while time.monotonic() < deadline:
-        seen = (await handle.query("state")).get("stage")
-        if seen == stage:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"stage stayed {seen!r}, expected {stage!r}")
+
+    async def follow() -> None:
+        async for event in handle.fetch_history_events(wait_new_event=True):
+            if matches(event):
+                return
+
+    await asyncio.wait_for(follow(), within)
+
+
+UPSERTED = "upsert_workflow_search_attributes_event_attributes"
+
+
+def nth_update_completed(n: int) -> Callable[[HistoryEvent], bool]:
+    """Matches the n-th completed update of the history (its effects are in the state then)."""
+    seen = 0
+
+    def matches(event: HistoryEvent) -> bool:
+        nonlocal seen
+        seen += event.HasField("workflow_execution_update_completed_event_attributes")
+        return seen >= n
+
+    return matches
+
+
+async def stage_of(ui: UiStack) -> str:
+    """The case's stage, from the `state` query (the one the UI runs)."""
+    state = await ui.client.get_workflow_handle(CASE_ID).query("state")
+    return str(state.get("stage"))
 
 
 async def filter_list(page: Page, ui: UiStack, query: str) -> None:
@@ -133,7 +155,11 @@ async def test_operator_runs_a_case_in_the_web_ui(ui_stack: UiStack, page: Page)
         page.get_by_text("Workflow started successfully").filter(visible=True).first
     ).to_be_visible()
     handle = ui.client.get_workflow_handle(CASE_ID)
-    await wait_for_stage(ui, "user_id")
+    # the case is open once it has published its search attributes
+    await follow_history(
+        ui, lambda e: e.HasField("upsert_workflow_search_attributes_event_attributes")
+    )
+    assert await stage_of(ui) == "user_id"
     await page.goto(f"{ui.ui_url}/namespaces/{NAMESPACE}/workflows/{CASE_ID}")
     await page.get_by_test_id("user-metadata-tab").first.click()
     details = page.frame_locator("iframe#user-metadata-current-details")
@@ -166,7 +192,8 @@ async def test_operator_runs_a_case_in_the_web_ui(ui_stack: UiStack, page: Page)
         page, ui, "accept_user_id", {"user_id": USER_ID, "message_id": "dcc-4711"}
     )
     await expect(dialog).to_be_hidden()
-    await wait_for_stage(ui, "uept_notice")
+    await follow_history(ui, nth_update_completed(2))  # propose, then accept
+    assert await stage_of(ui) == "uept_notice"
     await filter_list(page, ui, 'UepStage = "uept_notice"')
     await expect(page.get_by_role("link", name=CASE_ID)).to_be_visible()
     await shot(page, "05-stage-changed.png")
