@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import AsyncIterator
@@ -41,12 +42,15 @@ class UiStack:
 
 @pytest.fixture(scope="session")
 def chromium() -> Path:
-    """The system Chromium, or skip with how to install it."""
+    """The system Chromium; without it skip, or fail where ``UEP_REQUIRE_BROWSER`` is set (CI)."""
     if not CHROMIUM.exists():
-        pytest.skip(
+        why = (
             "no Chromium at /usr/bin/chromium; install Debian package chromium: "
             "apt-get install chromium"
         )
+        if os.environ.get("UEP_REQUIRE_BROWSER"):
+            pytest.fail(why + " (UEP_REQUIRE_BROWSER is set: the Web UI test may not skip)")
+        pytest.skip(why)
     return CHROMIUM
 
 

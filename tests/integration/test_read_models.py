@@ -156,9 +156,48 @@ async def test_mandates(built: Projector, pool: asyncpg.Pool) -> None:
 
     assert rows["acme"]["completed_on"] == date(2025, 10, 1)
     assert rows["acme"]["role"] == "gas_supplier"
-    assert rows["acme"]["status"] in {"met", "breached", "no_mandate", "derogated"}
+    # a Small domestic Supplier's mandate fell due on 25 Nov 2017; Acme completed in 2025
+    assert (rows["acme"]["mandate_due_on"], rows["acme"]["status"]) == (
+        date(2017, 11, 25),
+        "breached",
+    )
     assert rows["beta"]["completed_on"] is None
     assert rows["beta"]["case_status"] == "withdrawn"
+
+
+async def test_mandate_met_by_completing_before_the_due_date(
+    pg_store: PostgresEventStore, pool: asyncpg.Pool
+) -> None:
+    """A Large Supplier that completed on 2 May 2017 met its 25 May 2017 mandate."""
+    case_id = "uep-gamma-import_supplier"
+    opened = date(2017, 1, 9)
+    profile = PartyProfile.model_validate(
+        {
+            "party_id": "gamma",
+            "party_name": "Gamma Supply",
+            "category": "large_supplier",
+            "licences": ["electricity_supply"],
+        }
+    )
+    started = start_case(
+        c.StartCase(party=profile, role=UserRole.IMPORT_SUPPLIER, started_on=opened),
+        case_id,
+        opened,
+    )
+    completed = ev.UserEntryProcessCompleted(effective_on=date(2017, 5, 2), user_id=UID)
+    await pg_store.append(case_id, stored([*started, completed]), 0)
+    projector = Projector(pool, [mandates.PROJECTION], batch_size=4)
+    await projector.setup()
+    await projector.catch_up()
+
+    row = await pool.fetchrow("SELECT * FROM mandates WHERE case_id = $1", case_id)
+
+    assert row is not None
+    assert (row["mandate_due_on"], row["completed_on"], row["status"]) == (
+        date(2017, 5, 25),
+        date(2017, 5, 2),
+        "met",
+    )
 
 
 async def test_user_id_registry(built: Projector, pool: asyncpg.Pool) -> None:
