@@ -38,7 +38,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy .
 
 bench: $(STAMP)
-	$(BIN)/python bench/eventstore.py
+	$(BIN)/python bench/append.py
 	$(BIN)/python bench/cases.py
 
 clean:

@@ -9,8 +9,8 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.case import CaseActivities, Notifier
+from eventstore.models import EventStorePort
 from uep.converter import DATA_CONVERTER
-from uep.eventstore.models import EventStorePort
 from uep.settings import Settings, get_settings
 from workflows.names import TASK_QUEUE
 from workflows.user_entry import UserEntryProcess
@@ -45,9 +45,9 @@ async def connect(settings: Settings) -> Client:
 
 async def run_worker(settings: Settings | None = None, stop: asyncio.Event | None = None) -> None:
     """Connect to Temporal and PostgreSQL and run the worker until ``stop`` is set (or forever)."""
-    from uep.db.migrations import create_pool
-    from uep.db.postgres import database_url
-    from uep.eventstore.postgres import PostgresEventStore
+    from eventstore.migrations import create_pool
+    from eventstore.postgres import PostgresEventStore
+    from uep.devstack.postgres import database_url
 
     settings = settings or get_settings()
     client = await connect(settings)

@@ -17,7 +17,7 @@ from temporalio.exceptions import ApplicationError
 
 from domain.calendar import WorkingDayCalendar
 from domain.calendar_data import build_calendar
-from uep.eventstore.models import (
+from eventstore.models import (
     AppendResult,
     EventStorePort,
     ExpectedVersionError,

@@ -29,13 +29,13 @@ from temporalio.client import Client, WorkflowHandle
 
 from domain.calendar_data import build_calendar
 from domain.events import ENTRY_CRITERIA
+from eventstore.migrations import create_pool, migrate
+from eventstore.postgres import PostgresEventStore
 from projections import all_projections
 from projections.projector import Projector
-from uep.binaries import temporal_cli
-from uep.db.migrations import create_pool, migrate
-from uep.db.postgres import database_url, free_port, stop_embedded
-from uep.devserver import DevServerConfig, running_dev_server
-from uep.eventstore.postgres import PostgresEventStore
+from uep.devstack.binaries import temporal_cli
+from uep.devstack.postgres import database_url, free_port, stop_embedded
+from uep.devstack.temporal import DevServerConfig, running_dev_server
 from uep.logging import configure_logging
 from uep.settings import Settings
 from worker import build_worker

@@ -12,8 +12,8 @@ from domain import events as ev
 from domain.calendar import WorkingDayCalendar
 from domain.calendar_data import build_calendar
 from domain.state import CaseState, evolve
-from uep.db.types import Conn
-from uep.eventstore.models import RecordedEvent
+from eventstore.models import RecordedEvent
+from eventstore.types import Conn
 
 DOMAIN_TYPES = frozenset(ev.event_types())
 

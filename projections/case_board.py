@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from domain import progress
 from domain.state import CaseState
 from domain.view import CaseView, build_view
+from eventstore.models import RecordedEvent
+from eventstore.types import Conn
 from projections._cases import as_of, calendar, fold_batch
 from projections.projector import Projection
-from uep.db.types import Conn
-from uep.eventstore.models import RecordedEvent
 
 DDL = """
 CREATE TABLE {table} (

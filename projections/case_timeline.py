@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from eventstore.models import RecordedEvent
+from eventstore.types import Conn
 from projections._cases import DOMAIN_TYPES
 from projections.projector import Projection
-from uep.db.types import Conn
-from uep.eventstore.models import RecordedEvent
 
 DDL = """
 CREATE TABLE {table} (

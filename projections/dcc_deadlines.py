@@ -11,10 +11,10 @@ from datetime import date
 from domain import events as ev
 from domain.calendar_data import DEFAULT_REGION
 from domain.errors import CalendarRangeError
+from eventstore.models import RecordedEvent
+from eventstore.types import Conn
 from projections._cases import calendar, to_domain
 from projections.projector import Projection
-from uep.db.types import Conn
-from uep.eventstore.models import RecordedEvent
 
 DDL = """
 CREATE TABLE {table} (

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from domain.mandates import Mandate, mandate_status
+from eventstore.models import RecordedEvent
+from eventstore.types import Conn
 from projections._cases import as_of, fold_batch
 from projections.case_board import view
 from projections.projector import Projection
-from uep.db.types import Conn
-from uep.eventstore.models import RecordedEvent
 
 DDL = """
 CREATE TABLE {table} (

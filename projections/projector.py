@@ -17,9 +17,9 @@ from typing import Any
 
 import asyncpg
 
-from uep.db.types import Conn
-from uep.eventstore.models import RecordedEvent
-from uep.eventstore.postgres import NOTIFY_CHANNEL, read_all
+from eventstore.models import RecordedEvent
+from eventstore.postgres import NOTIFY_CHANNEL, read_all
+from eventstore.types import Conn
 
 ApplyOne = Callable[[Conn, RecordedEvent, str], Awaitable[None]]
 ApplyBatch = Callable[[Conn, Sequence[RecordedEvent], str], Awaitable[None]]

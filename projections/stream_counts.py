@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from eventstore.models import RecordedEvent
+from eventstore.types import Conn
 from projections.projector import Projection
-from uep.db.types import Conn
-from uep.eventstore.models import RecordedEvent
 
 DDL = """
 CREATE TABLE {table} (

@@ -7,10 +7,10 @@ lives in the event store's ``user_id_claims``; this is the readable, eventually 
 from __future__ import annotations
 
 from domain import events as ev
+from eventstore.models import RecordedEvent
+from eventstore.types import Conn
 from projections._cases import to_domain
 from projections.projector import Projection
-from uep.db.types import Conn
-from uep.eventstore.models import RecordedEvent
 
 DDL = """
 CREATE TABLE {table} (

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from uep.db.postgres import ensure_embedded, free_port, stop_embedded
+from uep.devstack.postgres import ensure_embedded, free_port, stop_embedded
 
 
 def with_database(url: str, database: str) -> str:

@@ -38,7 +38,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.progress import next_deadline, stage
     from domain.state import CaseState, evolve
     from domain.view import CaseView, RejectedMessage, build_view, case_summary
-    from uep.eventstore.models import AppendResult, NewEvent, UserIdClaimChange
+    from eventstore.models import AppendResult, NewEvent, UserIdClaimChange
     from workflows import names
     from workflows.io import CarriedState, CaseResult, UpdateResult, WorkflowInput
     from workflows.messages import (

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client
 
-from uep.binaries import temporal_cli
-from uep.db.postgres import free_port
-from uep.devserver import DevServerConfig, running_dev_server
-from uep.eventstore.memory import InMemoryEventStore
+from eventstore.memory import InMemoryEventStore
+from uep.devstack.binaries import temporal_cli
+from uep.devstack.postgres import free_port
+from uep.devstack.temporal import DevServerConfig, running_dev_server
 from worker import build_worker
 from workflows.names import TASK_QUEUE
 

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator, Iterator
 import asyncpg
 import pytest
 
+from eventstore.migrations import create_pool
+from eventstore.postgres import PostgresEventStore
 from tests.pg import postgres_server, random_database_name, with_database
-from uep.db.migrations import create_pool
-from uep.eventstore.postgres import PostgresEventStore
 
 
 @pytest.fixture(scope="session")

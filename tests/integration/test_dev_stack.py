@@ -21,7 +21,7 @@ import psutil
 import pytest
 
 from tests.pg import fresh_database_sync
-from uep.db.postgres import free_port
+from uep.devstack.postgres import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -129,7 +129,7 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         drop()
     server = postmaster(state)
     if server is not None and not gone(server):
-        from uep.db.postgres import stop_embedded
+        from uep.devstack.postgres import stop_embedded
 
         stop_embedded(state / "postgres")
 
@@ -243,8 +243,8 @@ def test_missing_temporal_binary_is_reported_with_the_fix(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No `temporal` binary: the preflight names it and the package that provides it."""
-    from uep import binaries
-    from uep.dev import DevOptions, PreflightError, preflight
+    from uep.devstack import binaries
+    from uep.devstack.supervisor import DevOptions, PreflightError, preflight
     from uep.settings import Settings
 
     def missing() -> str:

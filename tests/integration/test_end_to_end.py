@@ -25,12 +25,12 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from domain.roles import UserRole
+from eventstore.postgres import PostgresEventStore
 from projections.projector import Projector
 from tests.workflows import story
-from uep.binaries import temporal_cli
-from uep.db.postgres import free_port
-from uep.devserver import DevServerConfig, running_dev_server
-from uep.eventstore.postgres import PostgresEventStore
+from uep.devstack.binaries import temporal_cli
+from uep.devstack.postgres import free_port
+from uep.devstack.temporal import DevServerConfig, running_dev_server
 from worker import build_worker
 from workflows import names
 from workflows.io import CaseResult

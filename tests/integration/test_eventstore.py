@@ -12,17 +12,17 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
-from uep.db.migrations import migrate
-from uep.eventstore.claims import SHAREABLE_ROLES
-from uep.eventstore.memory import InMemoryEventStore
-from uep.eventstore.models import (
+from eventstore.claims import SHAREABLE_ROLES
+from eventstore.memory import InMemoryEventStore
+from eventstore.migrations import migrate
+from eventstore.models import (
     EventStoreError,
     ExpectedVersionError,
     NewEvent,
     UserIdClaimChange,
     UserIdClaimError,
 )
-from uep.eventstore.postgres import PostgresEventStore
+from eventstore.postgres import PostgresEventStore
 
 Store = InMemoryEventStore | PostgresEventStore
 

@@ -9,11 +9,11 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
+from eventstore.models import NewEvent, RecordedEvent
+from eventstore.postgres import PostgresEventStore
+from eventstore.types import Conn
 from projections import stream_counts
 from projections.projector import Projection, ProjectionGapError, Projector
-from uep.db.types import Conn
-from uep.eventstore.models import NewEvent, RecordedEvent
-from uep.eventstore.postgres import PostgresEventStore
 
 SEEN_DDL = "CREATE TABLE {table} (position bigint PRIMARY KEY, stream_id text NOT NULL)"
 

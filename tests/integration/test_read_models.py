@@ -13,10 +13,10 @@ from domain import commands as c
 from domain import events as ev
 from domain.decider import start_case
 from domain.roles import PartyProfile, UserRole
+from eventstore.models import NewEvent
+from eventstore.postgres import PostgresEventStore
 from projections import case_board, case_timeline, dcc_deadlines, mandates, user_id_registry
 from projections.projector import Projection, Projector
-from uep.eventstore.models import NewEvent
-from uep.eventstore.postgres import PostgresEventStore
 
 READ_MODELS = [
     case_board.PROJECTION,

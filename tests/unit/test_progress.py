@@ -11,7 +11,7 @@ from domain.progress import Stage, deadlines, forecast_completion, next_deadline
 from domain.roles import UserRole
 from domain.view import build_view
 from tests.unit.test_decider import ALL_CRITERIA, START, TODAY, UID, given, started
-from uep.schema import all_schemas
+from uep.cli.schema import all_schemas
 
 CAL = build_calendar("england-and-wales", 2016, 2040)
 

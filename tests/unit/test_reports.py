@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from uep.report_cli import dcc_steps_today, mandates_by_party
+from uep.cli.report import dcc_steps_today, mandates_by_party
 
 TODAY = date(2026, 11, 23)
 

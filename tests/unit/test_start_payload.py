@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from uep.case_cli import start_payload
+from uep.cli.case import start_payload
 
 
 def flags(**extra: object) -> argparse.Namespace:

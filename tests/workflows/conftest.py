@@ -14,9 +14,9 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from uep.binaries import temporal_test_server
+from eventstore.memory import InMemoryEventStore
 from uep.converter import DATA_CONVERTER
-from uep.eventstore.memory import InMemoryEventStore
+from uep.devstack.binaries import temporal_test_server
 from worker import build_worker
 from workflows.names import SEARCH_ATTRIBUTES
 

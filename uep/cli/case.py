@@ -42,7 +42,7 @@ class CliError(Exception):
 
 
 def _settings() -> Settings:
-    from uep.dev import resolve_settings
+    from uep.devstack.supervisor import resolve_settings
 
     return resolve_settings(get_settings())
 

@@ -1,8 +1,8 @@
 """Event-store benchmark (a script, not a test): appends/s, raw INSERT baseline, rebuild speed.
 
-    .venv/bin/python bench/eventstore.py            # embedded PostgreSQL in a temp folder
-    UEP_DATABASE_URL=postgresql://... .venv/bin/python bench/eventstore.py
-    .venv/bin/python bench/eventstore.py --rounds 5 --seconds 2 --writers 4 --batches 1
+    .venv/bin/python bench/append.py            # embedded PostgreSQL in a temp folder
+    UEP_DATABASE_URL=postgresql://... .venv/bin/python bench/append.py
+    .venv/bin/python bench/append.py --rounds 5 --seconds 2 --writers 4 --batches 1
 
 Each measurement runs in a fresh database on the same server with the same pool settings and
 the same payloads. Shared machines are noisy, so every cell is measured ``--rounds`` times, and
@@ -38,13 +38,13 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from eventstore.hashing import canonical_json
+from eventstore.migrations import create_pool
+from eventstore.models import NewEvent
+from eventstore.postgres import PostgresEventStore
 from projections import stream_counts
 from projections.projector import Projector
-from uep.db.migrations import create_pool
-from uep.db.postgres import ensure_embedded, free_port, stop_embedded
-from uep.eventstore.hashing import canonical_json
-from uep.eventstore.models import NewEvent
-from uep.eventstore.postgres import PostgresEventStore
+from uep.devstack.postgres import ensure_embedded, free_port, stop_embedded
 
 PAYLOAD = {
     "effective_on": "2025-03-04",

@@ -11,13 +11,16 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
-from uep import audit, case_cli, report_cli, store_cli
+from uep.cli import audit
+from uep.cli import case as case_cli
+from uep.cli import events as store_cli
+from uep.cli import report as report_cli
 
 Command = Callable[[argparse.Namespace], int]
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from uep.schema import all_schemas
+    from uep.cli.schema import all_schemas
 
     schemas = all_schemas()
     if args.name:
@@ -56,11 +59,11 @@ def _worker(args: argparse.Namespace) -> int:
 
 async def run_projector(stop: asyncio.Event) -> None:
     """Follow the event store and keep every read model under ``projections/``."""
+    from eventstore.migrations import create_pool
     from projections import all_projections
     from projections.projector import Projector
-    from uep.db.migrations import create_pool
-    from uep.db.postgres import database_url
-    from uep.dev import resolve_settings
+    from uep.devstack.postgres import database_url
+    from uep.devstack.supervisor import resolve_settings
     from uep.settings import get_settings
 
     settings = resolve_settings(get_settings())
@@ -83,7 +86,7 @@ def _projector(args: argparse.Namespace) -> int:
 def _dev(args: argparse.Namespace) -> int:
     from urllib.parse import urlsplit
 
-    from uep.dev import DevOptions, run_dev
+    from uep.devstack.supervisor import DevOptions, run_dev
     from uep.settings import get_settings
 
     settings = get_settings()
@@ -100,7 +103,7 @@ def _dev(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from uep.demo import run_demo
+    from uep.cli.demo import run_demo
 
     return run_demo(args)
 

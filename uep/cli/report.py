@@ -59,7 +59,7 @@ def _table(title: str, rows: list[dict[str, Any]], columns: list[str]) -> None:
 
 
 async def _fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
-    from uep.store_cli import store_pool
+    from uep.cli.events import store_pool
 
     async with store_pool() as pool:
         try:
@@ -147,7 +147,7 @@ async def _report(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Run one report; exit 3 when the database is out of reach."""
-    from uep.store_cli import StoreUnreachable
+    from uep.cli.events import StoreUnreachable
 
     try:
         return asyncio.run(_report(args))

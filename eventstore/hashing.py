@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from uep.eventstore.models import ChainReport, RecordedEvent
+from eventstore.models import ChainReport, RecordedEvent
 
 GENESIS = ""  # the "previous hash" of a stream's first event
 

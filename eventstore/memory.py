@@ -7,9 +7,9 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
-from uep.eventstore.claims import apply_claims_in_memory
-from uep.eventstore.hashing import event_hash, verify_events
-from uep.eventstore.models import (
+from eventstore.claims import apply_claims_in_memory
+from eventstore.hashing import event_hash, verify_events
+from eventstore.models import (
     AppendResult,
     ChainReport,
     EventStoreError,

@@ -18,7 +18,7 @@ from typing import Any
 
 import asyncpg
 
-from uep.eventstore.models import ChainReport, RecordedEvent
+from eventstore.models import ChainReport, RecordedEvent
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 
@@ -28,7 +28,7 @@ class StoreUnreachable(RuntimeError):
 
 
 def _settings() -> Any:
-    from uep.dev import resolve_settings
+    from uep.devstack.supervisor import resolve_settings
     from uep.settings import get_settings
 
     return resolve_settings(get_settings())
@@ -36,14 +36,14 @@ def _settings() -> Any:
 
 def database_url() -> str:
     """The database URL of the running stack (or ``UEP_DATABASE_URL``)."""
-    from uep.db.postgres import database_url as resolve
+    from uep.devstack.postgres import database_url as resolve
 
     return resolve(_settings())
 
 
 @asynccontextmanager
 async def store_pool() -> AsyncIterator[asyncpg.Pool]:
-    from uep.db.migrations import create_pool
+    from eventstore.migrations import create_pool
 
     url = await asyncio.to_thread(database_url)
     try:
@@ -77,7 +77,7 @@ def _event_line(e: RecordedEvent) -> dict[str, Any]:
 
 
 async def _events(args: argparse.Namespace) -> int:
-    from uep.eventstore.postgres import PostgresEventStore
+    from eventstore.postgres import PostgresEventStore
 
     as_of = _parse_moment(args.as_of) if args.as_of else None
     async with store_pool() as pool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from uep.eventstore.models import UserIdClaimChange, UserIdClaimError
+from eventstore.models import UserIdClaimChange, UserIdClaimError
 
 # Mirrors domain.roles.SUPPLIER_ROLES; kept here so the store does not depend on domain/ being
 # importable mid-refactor, and a test pins the two together.

@@ -8,7 +8,7 @@ from importlib import resources
 
 import asyncpg
 
-from uep.db.types import Conn
+from eventstore.types import Conn
 
 # Any constant works; it only has to be the same in every process that migrates this database.
 MIGRATION_LOCK_KEY = 0x5545_5030  # "UEP0"
@@ -25,8 +25,8 @@ class Migration:
 
 
 def load_migrations() -> list[Migration]:
-    """The migrations shipped in ``uep/db/migrations``, in number order."""
-    folder = resources.files("uep.db") / "migrations"
+    """The migrations shipped in ``eventstore/sql``, in number order."""
+    folder = resources.files("eventstore") / "sql"
     found: list[Migration] = []
     for entry in folder.iterdir():
         match = _NAME.match(entry.name)

@@ -22,11 +22,10 @@ from uuid import UUID
 import asyncpg
 import asyncpg.pool
 
-from uep.db.types import Conn
-from uep.eventstore.claims import apply_claims_in_memory
-from uep.eventstore.hashing import canonical_json, event_hash, verify_events
-from uep.eventstore.memory import check_new_events, find_duplicate
-from uep.eventstore.models import (
+from eventstore.claims import apply_claims_in_memory
+from eventstore.hashing import canonical_json, event_hash, verify_events
+from eventstore.memory import check_new_events, find_duplicate
+from eventstore.models import (
     AppendResult,
     ChainReport,
     EventStoreError,
@@ -36,6 +35,7 @@ from uep.eventstore.models import (
     UserIdClaimChange,
     UserIdClaimError,
 )
+from eventstore.types import Conn
 
 # Sent inside each append transaction (also by uep_append_fast, migration 0005: keep in step).
 NOTIFY_CHANNEL = "uep_events"

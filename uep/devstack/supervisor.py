@@ -182,7 +182,7 @@ class Stack:
         for child in reversed(self.children):
             stop_child(child)
         if self.embedded_pgdata is not None:
-            from uep.db.postgres import stop_embedded
+            from uep.devstack.postgres import stop_embedded
 
             with contextlib.suppress(Exception):
                 stop_embedded(self.embedded_pgdata)
@@ -193,8 +193,8 @@ class Stack:
 
 def preflight(opts: DevOptions) -> str:
     """Check the binary, the ports and the state dir before starting anything; the binary."""
-    from uep.binaries import MissingBinaryError, temporal_cli
-    from uep.devserver import port_open
+    from uep.devstack.binaries import MissingBinaryError, temporal_cli
+    from uep.devstack.temporal import port_open
 
     try:
         binary = temporal_cli()
@@ -222,8 +222,8 @@ async def _database(opts: DevOptions, stack: Stack) -> tuple[str, str]:
     """Resolve PostgreSQL (given URL or embedded), check it answers and migrate it."""
     import asyncpg
 
-    from uep.db.migrations import migrate
-    from uep.db.postgres import EmbeddedPostgresError, ensure_embedded
+    from eventstore.migrations import migrate
+    from uep.devstack.postgres import EmbeddedPostgresError, ensure_embedded
 
     url = opts.settings.database_url
     where = "UEP_DATABASE_URL"
@@ -306,7 +306,7 @@ def _signals_set(stop: asyncio.Event) -> Iterator[None]:
 
 async def _start(opts: DevOptions, stack: Stack, binary: str) -> tuple[StackInfo, str, Path]:
     """Start PostgreSQL, Temporal, the worker and the projector; return the stack's info."""
-    from uep.devserver import (
+    from uep.devstack.temporal import (
         DevServerConfig,
         DevServerError,
         ensure_search_attributes,

@@ -22,7 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain.calendar import WorkingDayCalendar
 from domain.calendar_data import build_calendar
 from domain.events import ENTRY_CRITERIA
-from uep.case_cli import CliError, connect, refusal_message, start_case
+from uep.cli.case import CliError, connect, refusal_message, start_case
 from workflows import names
 
 CRITERIA = list(ENTRY_CRITERIA)
@@ -201,7 +201,7 @@ async def create(client: Client, case: DemoCase, today: date, task_queue: str) -
 
 async def run_demo_async(today: date | None = None) -> int:
     """Create every demo case; 0 when all went in, 1 when one was refused."""
-    from uep.case_cli import _settings
+    from uep.cli.case import _settings
 
     settings = _settings()
     client = await connect(settings)

@@ -90,9 +90,9 @@ async def audit(case_id: str) -> list[Check]:
     from domain.events import event_from_data
     from domain.state import fold
     from domain.view import build_view
-    from uep.case_cli import connect
-    from uep.eventstore.postgres import PostgresEventStore
-    from uep.store_cli import store_pool
+    from eventstore.postgres import PostgresEventStore
+    from uep.cli.case import connect
+    from uep.cli.events import store_pool
 
     client = await connect()
     checks = [await replay_runs(client, case_id)]
@@ -119,8 +119,8 @@ async def audit(case_id: str) -> list[Check]:
 
 def run_audit(args: argparse.Namespace) -> int:
     """`uep audit CASE_ID [--json]`."""
-    from uep.case_cli import CliError
-    from uep.store_cli import StoreUnreachable
+    from uep.cli.case import CliError
+    from uep.cli.events import StoreUnreachable
 
     try:
         checks = asyncio.run(audit(args.case_id))

@@ -1,0 +1,1 @@
+"""The event store: port and records, the PostgreSQL and in-memory stores, hashing, checkpoints."""

@@ -1,1 +1,0 @@
-"""Which PostgreSQL we talk to, its schema migrations and connection pools."""

@@ -1,0 +1,1 @@
+"""`uep dev`: the whole stack on one machine (Temporal, embedded PostgreSQL, worker, projector)."""

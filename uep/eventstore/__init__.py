@@ -1,1 +1,0 @@
-"""The PostgreSQL event store: append-only, hash-chained, gapless global positions."""
