@@ -1,13 +1,12 @@
-"""User IDs: EUI-64 parsing and the sharing rule (SEC H1.4, H1.6; guidance s.4)."""
+"""User IDs: EUI-64 parsing and the sharing rule (SEC H1.4, H1.6; User Entry Process Guidance
+v1.3 (June 2018) s.4)."""
 
 from __future__ import annotations
 
 import string
 from collections.abc import Iterable
 
-from pydantic import BaseModel, ConfigDict, field_validator
-
-from domain.errors import InvalidInputError, UserIdConflictError
+from domain.errors import InvalidInputError
 from domain.roles import SUPPLIER_ROLES, UserRole
 
 _HEX = frozenset(string.hexdigits)
@@ -92,60 +91,56 @@ def format_user_id(normalised: str) -> str:
     return "-".join(value[i : i + 2] for i in range(0, len(value), 2))
 
 
-class UserIdClaim(BaseModel):
-    """One use of a User ID: the Party and the User Role it is proposed or accepted for."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    user_id: str
-    party_id: str
-    role: UserRole
-
-    @field_validator("user_id")
-    @classmethod
-    def _normalise(cls, value: str) -> str:
-        try:
-            return parse_user_id(value)
-        except InvalidInputError as exc:
-            raise ValueError(exc.message) from exc
-
-
 def roles_may_share(a: UserRole, b: UserRole) -> bool:
-    """Whether one User ID may serve both roles ``a`` and ``b`` for the same Party.
+    """Whether one User ID may serve both roles ``a`` and ``b`` for the same Party (H1.4).
 
     Guidance s.4 / H1.4: an id serves one role, save that Import Supplier, Export Supplier and
-    Gas Supplier may share one. For the same role twice this returns False: a Party has one case
-    (and one User ID) per role, so a second use of an id for the same role is not a sharing;
-    ``check_user_id_claim`` accepts it only as the very same claim made again (idempotent).
+    Gas Supplier may share one. The same role twice is not a sharing: ``claim_refusal`` accepts
+    it only as the very same claim made again (idempotent).
     """
     return a != b and a in SUPPLIER_ROLES and b in SUPPLIER_ROLES
 
 
-def check_user_id_claim(
-    user_id: str, party_id: str, role: UserRole, existing: Iterable[UserIdClaim]
-) -> None:
-    """Raise UserIdConflictError if ``party_id`` may not use ``user_id`` for ``role``.
+def _role(value: str) -> UserRole | None:
+    try:
+        return UserRole(value)
+    except ValueError:
+        return None
 
-    An id belongs to one Party, and serves one role save for the supplier-role sharing
-    (H1.4, guidance s.4; domain.md). Re-claiming the same id for the same Party and role is
-    the same claim and passes. ``user_id`` may be in any accepted form (``parse_user_id``).
+
+def _shown(user_id: str) -> str:
+    try:
+        return format_user_id(user_id)
+    except InvalidInputError:
+        return user_id
+
+
+def claim_refusal(
+    user_id: str, party_id: str, role: str, holders: Iterable[tuple[str, str]]
+) -> str | None:
+    """Why ``party_id`` may not hold ``user_id`` for ``role`` beside ``holders``; None if it may.
+
+    The one statement of the sharing rule (SEC H1.4, User Entry Process Guidance v1.3 s.4): an
+    id belongs to one Party, and serves one User Role, save that Import Supplier, Export
+    Supplier and Gas Supplier may share one. ``holders`` are the current ``(party_id, role)``
+    pairs holding the id; claiming an id the same Party already holds for the same role is the
+    same claim again and passes. The event store applies this in the append's transaction, so
+    two Parties racing for one id cannot both win.
     """
-    normalised = parse_user_id(user_id)
-    shown = format_user_id(normalised)
-    for claim in existing:
-        if claim.user_id != normalised:
+    wanted = _role(role)
+    for held_party, held_role in holders:
+        if held_party == party_id and held_role == role:
             continue
-        if claim.party_id != party_id:
-            raise UserIdConflictError(
-                f"User ID {shown} already belongs to Party {claim.party_id} "
-                f"({claim.role.label}); a User ID belongs to one Party (H1.4)",
-                field="user_id",
+        if held_party != party_id:
+            return (
+                f"User ID {_shown(user_id)} is held by Party {held_party!r} ({held_role}); it "
+                f"cannot be claimed by Party {party_id!r}: a User ID belongs to one Party (H1.4)"
             )
-        if claim.role == role or roles_may_share(role, claim.role):
-            continue
-        raise UserIdConflictError(
-            f"User ID {shown} is already used by Party {party_id} for {claim.role.label}; it "
-            f"cannot also serve {role.label}: only Import Supplier, Export Supplier and Gas "
-            "Supplier may share one User ID (H1.4, guidance s.4)",
-            field="user_id",
-        )
+        other = _role(held_role)
+        if wanted is None or other is None or not roles_may_share(wanted, other):
+            return (
+                f"User ID {_shown(user_id)} is held by Party {party_id!r} as {held_role}; it "
+                f"cannot also serve {role}: only import_supplier, export_supplier and "
+                "gas_supplier may share one User ID (H1.4, User Entry Process Guidance v1.3 s.4)"
+            )
+    return None

@@ -1,48 +1,33 @@
-"""The User ID sharing rule as the event store enforces it on claims."""
+"""User ID claims as the stores hold them: the domain's sharing rule applied to a registry."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
+from domain.userid import claim_refusal
 from eventstore.models import UserIdClaimChange, UserIdClaimError
 
-# Mirrors domain.roles.SUPPLIER_ROLES; kept here so the store does not depend on domain/ being
-# importable mid-refactor, and a test pins the two together.
-SHAREABLE_ROLES = frozenset({"import_supplier", "export_supplier", "gas_supplier"})
+ClaimPolicy = Callable[[str, str, str, Iterable[tuple[str, str]]], str | None]
+"""``(user_id, party_id, role, holders) -> refusal or None``: the rule a claim must pass."""
+
+SHARING_RULE: ClaimPolicy = claim_refusal
+"""The policy both stores apply: SEC H1.4, stated once in :mod:`domain.userid`."""
+
+Registry = dict[str, set[tuple[str, str]]]
+"""User ID -> its current ``(party_id, role)`` holders."""
 
 
-def check_claim(user_id: str, party_id: str, role: str, holders: Iterable[tuple[str, str]]) -> None:
-    """Raise UserIdClaimError when ``(party_id, role)`` may not hold ``user_id`` beside holders.
-
-    ``holders`` are the current ``(party_id, role)`` pairs holding the id. An id belongs to one
-    Party; within it only the three supplier roles may share one id. Re-claiming an id already
-    held by the same party and role is allowed (idempotent).
-    """
-    for held_party, held_role in holders:
-        if held_party == party_id and held_role == role:
-            continue
-        if held_party != party_id:
-            raise UserIdClaimError(
-                f"User ID {user_id} is held by party {held_party!r} ({held_role}); "
-                f"it cannot be claimed by party {party_id!r}: an id belongs to one Party"
-            )
-        if role not in SHAREABLE_ROLES or held_role not in SHAREABLE_ROLES:
-            raise UserIdClaimError(
-                f"User ID {user_id} is held by party {party_id!r} as {held_role}; "
-                f"it cannot also be used as {role}: only import_supplier, export_supplier "
-                "and gas_supplier may share one id"
-            )
-
-
-def apply_claims_in_memory(
-    registry: dict[str, set[tuple[str, str]]], claims: Iterable[UserIdClaimChange]
-) -> dict[str, set[tuple[str, str]]]:
+def apply_claims(
+    registry: Registry, claims: Iterable[UserIdClaimChange], policy: ClaimPolicy = SHARING_RULE
+) -> Registry:
     """Return a new registry with the claims applied, raising before any change on a breach."""
     staged = {uid: set(holders) for uid, holders in registry.items()}
     for change in claims:
         holders = staged.setdefault(change.user_id, set())
         if change.action == "claim":
-            check_claim(change.user_id, change.party_id, change.role, holders)
+            refusal = policy(change.user_id, change.party_id, change.role, holders)
+            if refusal is not None:
+                raise UserIdClaimError(refusal)
             holders.add((change.party_id, change.role))
         else:
             holders.discard((change.party_id, change.role))

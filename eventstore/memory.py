@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Protocol
 
-from eventstore.claims import apply_claims_in_memory
+from eventstore.claims import apply_claims
 from eventstore.hashing import event_hash, verify_events
+from eventstore.idempotency import check_new_events, find_duplicate
 from eventstore.models import (
     AppendResult,
     ChainReport,
-    EventStoreError,
     ExpectedVersionError,
     NewEvent,
     RecordedEvent,
@@ -23,60 +22,6 @@ from eventstore.models import (
 def utc_now() -> datetime:
     """Wall-clock time in UTC, at the microsecond precision PostgreSQL keeps."""
     return datetime.now(UTC)
-
-
-class StoredRef(Protocol):
-    """Where an already stored event is."""
-
-    @property
-    def stream_id(self) -> str: ...
-    @property
-    def version(self) -> int: ...
-    @property
-    def position(self) -> int: ...
-
-
-def check_new_events(events: Sequence[NewEvent]) -> None:
-    """Refuse an empty append or one naming the same event id twice."""
-    if not events:
-        raise ValueError("append needs at least one event")
-    if len({e.event_id for e in events}) != len(events):
-        raise ValueError("append names the same event id twice")
-
-
-def find_duplicate(
-    stream_id: str,
-    events: Sequence[NewEvent],
-    stored: Sequence[StoredRef | None],
-) -> AppendResult | None:
-    """Decide what a re-append means, given the stored event (or None) for each new event id.
-
-    All ids stored, in this stream, at consecutive versions: a retry, return the original
-    result. None stored: a fresh append. Anything in between is a caller bug, refused loudly.
-    """
-    found = [e for e in stored if e is not None]
-    if not found:
-        return None
-    if len(found) != len(events):
-        raise EventStoreError(
-            f"append to {stream_id!r}: {len(found)} of {len(events)} event ids are already "
-            "stored; a retry must resend exactly the same events"
-        )
-    versions = [e.version for e in found]
-    if any(e.stream_id != stream_id for e in found) or versions != list(
-        range(versions[0], versions[0] + len(found))
-    ):
-        raise EventStoreError(
-            f"append to {stream_id!r}: the event ids are already stored elsewhere "
-            "(another stream or other versions)"
-        )
-    return AppendResult(
-        stream_id=stream_id,
-        first_version=versions[0],
-        last_version=versions[-1],
-        positions=[e.position for e in found],
-        duplicate=True,
-    )
 
 
 class InMemoryEventStore:
@@ -108,7 +53,7 @@ class InMemoryEventStore:
             if len(stream) != expected_version:
                 raise ExpectedVersionError(stream_id, expected_version, len(stream))
             # Check every claim before writing anything: an append is all or nothing.
-            new_claims = apply_claims_in_memory(self._claims, claims)
+            new_claims = apply_claims(self._claims, claims)
             recorded_at = self._clock()
             prev = stream[-1].hash if stream else None
             written: list[RecordedEvent] = []

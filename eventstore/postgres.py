@@ -22,9 +22,9 @@ from uuid import UUID
 import asyncpg
 import asyncpg.pool
 
-from eventstore.claims import apply_claims_in_memory
+from eventstore.claims import apply_claims
 from eventstore.hashing import canonical_json, event_hash, verify_events
-from eventstore.memory import check_new_events, find_duplicate
+from eventstore.idempotency import check_new_events, find_duplicate
 from eventstore.models import (
     AppendResult,
     ChainReport,
@@ -478,7 +478,7 @@ class _Plan:
         if version != item.expected_version:
             return ExpectedVersionError(item.stream_id, item.expected_version, version)
         try:
-            holders = apply_claims_in_memory(self.holders, item.claims)
+            holders = apply_claims(self.holders, item.claims)
         except UserIdClaimError as exc:
             return exc
         self.holders = holders

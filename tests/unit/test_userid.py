@@ -5,17 +5,10 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import ValidationError
 
-from domain.errors import InvalidInputError, UserIdConflictError
+from domain.errors import InvalidInputError
 from domain.roles import UserRole
-from domain.userid import (
-    UserIdClaim,
-    check_user_id_claim,
-    format_user_id,
-    parse_user_id,
-    roles_may_share,
-)
+from domain.userid import claim_refusal, format_user_id, parse_user_id, roles_may_share
 
 ID = "90b3d51f30010000"
 
@@ -136,13 +129,6 @@ def test_parse_never_crashes_otherwise(text: str) -> None:
     int(result, 16)
 
 
-def test_claim_normalises_and_validates() -> None:
-    claim = UserIdClaim(user_id="90-B3-D5-1F-30-01-00-00", party_id="p", role=UserRole.OTHER_USER)
-    assert claim.user_id == ID
-    with pytest.raises(ValidationError, match="7 octets"):
-        UserIdClaim(user_id="90-B3-D5-1F-30-01-00", party_id="p", role=UserRole.OTHER_USER)
-
-
 @pytest.mark.parametrize("a", list(UserRole))
 @pytest.mark.parametrize("b", list(UserRole))
 def test_roles_may_share(a: UserRole, b: UserRole) -> None:
@@ -151,53 +137,44 @@ def test_roles_may_share(a: UserRole, b: UserRole) -> None:
     assert roles_may_share(a, b) == roles_may_share(b, a)
 
 
-def claim(party: str, role: UserRole, user_id: str = ID) -> UserIdClaim:
-    return UserIdClaim(user_id=user_id, party_id=party, role=role)
-
-
 def test_fresh_id_is_free() -> None:
-    check_user_id_claim(ID, "acme", UserRole.OTHER_USER, [])
-    check_user_id_claim(
-        ID, "acme", UserRole.OTHER_USER, [claim("other", UserRole.OTHER_USER, "0011223344556677")]
-    )
+    assert claim_refusal(ID, "acme", "other_user", []) is None
 
 
-def test_id_of_another_party_conflicts() -> None:
-    with pytest.raises(UserIdConflictError) as info:
-        check_user_id_claim(
-            "90 B3 D5 1F 30 01 00 00",
-            "acme",
-            UserRole.GAS_SUPPLIER,
-            [claim("rival", UserRole.GAS_SUPPLIER)],
-        )
-    assert "already belongs to Party rival (Gas Supplier)" in info.value.message
-    assert "90-B3-D5-1F-30-01-00-00" in info.value.message
-    assert info.value.field == "user_id"
+def test_id_of_another_party_is_refused() -> None:
+    refusal = claim_refusal(ID, "acme", "gas_supplier", [("rival", "gas_supplier")])
+
+    assert refusal is not None
+    assert "held by Party 'rival' (gas_supplier)" in refusal
+    assert "90-B3-D5-1F-30-01-00-00" in refusal
+    assert "belongs to one Party (H1.4)" in refusal
 
 
 def test_supplier_roles_share() -> None:
-    existing = [claim("acme", UserRole.IMPORT_SUPPLIER), claim("acme", UserRole.EXPORT_SUPPLIER)]
-    check_user_id_claim(ID, "acme", UserRole.GAS_SUPPLIER, existing)
+    holders = [("acme", "import_supplier"), ("acme", "export_supplier")]
+    assert claim_refusal(ID, "acme", "gas_supplier", holders) is None
 
 
 def test_same_claim_again_is_idempotent() -> None:
-    check_user_id_claim(ID, "acme", UserRole.OTHER_USER, [claim("acme", UserRole.OTHER_USER)])
+    assert claim_refusal(ID, "acme", "other_user", [("acme", "other_user")]) is None
 
 
-def test_non_supplier_role_cannot_share() -> None:
-    with pytest.raises(UserIdConflictError) as info:
-        check_user_id_claim(
-            ID, "acme", UserRole.OTHER_USER, [claim("acme", UserRole.IMPORT_SUPPLIER)]
-        )
-    message = info.value.message
-    assert "already used by Party acme for Import Supplier" in message
-    assert "cannot also serve Other User" in message
-    with pytest.raises(UserIdConflictError, match="for Electricity Distributor"):
-        check_user_id_claim(
-            ID, "acme", UserRole.GAS_SUPPLIER, [claim("acme", UserRole.ELECTRICITY_DISTRIBUTOR)]
-        )
+@pytest.mark.parametrize(
+    ("role", "held"),
+    [
+        ("other_user", "import_supplier"),
+        ("gas_supplier", "electricity_distributor"),
+        ("registered_supplier_agent", "gas_supplier"),
+        ("gas_transporter", "electricity_distributor"),
+    ],
+)
+def test_a_non_supplier_role_cannot_share(role: str, held: str) -> None:
+    refusal = claim_refusal(ID, "acme", role, [("acme", held)])
+
+    assert refusal is not None
+    assert f"held by Party 'acme' as {held}" in refusal
+    assert f"cannot also serve {role}" in refusal
 
 
-def test_invalid_id_in_claim_check_is_invalid_input() -> None:
-    with pytest.raises(InvalidInputError, match="7 octets"):
-        check_user_id_claim("90b3d51f300100", "acme", UserRole.OTHER_USER, [])
+def test_an_unknown_role_never_shares() -> None:
+    assert claim_refusal(ID, "acme", "not_a_role", [("acme", "gas_supplier")]) is not None
