@@ -61,6 +61,27 @@ class WorkingDayCalendar(BaseModel):
             day += one
         self._working = tuple(working)
 
+    def corrected(self, add: list[date], remove: list[date]) -> WorkingDayCalendar:
+        """The calendar with non-working days added and removed (a calendar correction)."""
+        days = (set(self.holidays) | set(add)) - set(remove)
+        # Built anew, not model_copy: the lookup table is precomputed at construction.
+        return WorkingDayCalendar(
+            region=self.region,
+            first_year=self.first_year,
+            last_year=self.last_year,
+            holidays=sorted(d for d in days if self.covers(d)),
+        )
+
+    def extended(self, later: WorkingDayCalendar) -> WorkingDayCalendar:
+        """The snapshot grown with the years after it; its own (possibly corrected) days kept."""
+        added = [d for d in later.holidays if d.year > self.last_year]
+        return WorkingDayCalendar(
+            region=self.region,
+            first_year=self.first_year,
+            last_year=max(self.last_year, later.last_year),
+            holidays=[*self.holidays, *added],
+        )
+
     @property
     def first_day(self) -> date:
         """1 January of ``first_year``."""

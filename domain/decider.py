@@ -15,20 +15,19 @@ from domain import commands as c
 from domain import events as ev
 from domain.assurance import default_rules_version
 from domain.calendar import WorkingDayCalendar
+from domain.deadlines import STEP_WORKING_DAYS
 from domain.errors import InvalidInputError
+from domain.handlers import assurance, case, completion, credit, disputes, uept, user_id
+from domain.handlers.common import effective_date, require_not_paused, require_open
+from domain.handlers.completion import completion_notice
+from domain.handlers.uept import missed_deadlines, step_key, watchable_steps
 from domain.mandates import mandate_for
 from domain.roles import check_eligibility
-from domain.rules import assurance, closing, credit, uept, user_id
-from domain.rules.closing import completion_notice, corrected_calendar, extended_calendar
-from domain.rules.common import effective_date, require_not_paused, require_open
-from domain.rules.uept import STEP_WORKING_DAYS, missed_deadlines, step_key, watchable_steps
 from domain.state import CaseState
 
 __all__ = [
     "STEP_WORKING_DAYS",
-    "corrected_calendar",
     "decide",
-    "extended_calendar",
     "missed_deadlines",
     "start_case",
     "step_key",
@@ -119,13 +118,13 @@ _HANDLERS: dict[
     c.NotifyCreditCoverRequirement: credit.notify_requirement,
     c.LodgeCreditSupport: credit.lodge,
     c.AssessCreditSupport: credit.assess,
-    c.VerifyEvidence: closing.verify_evidence,
-    c.RaiseDispute: closing.raise_dispute,
-    c.RecordPanelDetermination: closing.panel_determination,
-    c.ReferDisputeToOfgem: closing.refer_to_ofgem,
-    c.RecordOfgemDetermination: closing.ofgem_determination,
-    c.WithdrawCase: closing.withdraw,
-    c.CorrectCalendar: closing.correct_calendar,
+    c.VerifyEvidence: completion.verify_evidence,
+    c.RaiseDispute: disputes.raise_dispute,
+    c.RecordPanelDetermination: disputes.panel_determination,
+    c.ReferDisputeToOfgem: disputes.refer_to_ofgem,
+    c.RecordOfgemDetermination: disputes.ofgem_determination,
+    c.WithdrawCase: case.withdraw,
+    c.CorrectCalendar: case.correct_calendar,
 }
 
 

@@ -6,6 +6,7 @@ differ (the DNO date) both are kept, each with its source.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from enum import StrEnum
 
@@ -161,3 +162,50 @@ def mandate_status(
     if forecast is None or forecast > mandate.due:
         return MandateStatus.AT_RISK
     return MandateStatus.ON_TRACK
+
+
+class CaseMandate(BaseModel):
+    """One role case's facts for its Party's mandate: the mandate and how the case stands."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mandate: Mandate
+    completed_on: date | None = None
+    forecast_completion_on: date | None = None
+
+
+_WORST_FIRST = (
+    MandateStatus.BREACHED,
+    MandateStatus.AT_RISK,
+    MandateStatus.ON_TRACK,
+    MandateStatus.DEROGATED,
+    MandateStatus.MET,
+)
+
+
+def party_mandate_status(
+    cases: Iterable[CaseMandate], today: date
+) -> tuple[MandateStatus, date | None]:
+    """A Party's standing against its DCC User mandate on ``today``, over its role cases.
+
+    Only cases under a mandate (or derogated from one) count; the Party stands as its worst
+    such case (breached, at risk, on track, derogated, met in that order) and its mandate date
+    is the earliest of theirs. No mandated case: no mandate.
+    """
+    statuses: list[MandateStatus] = []
+    due: list[date] = []
+    for case in cases:
+        if case.mandate.due is None and not case.mandate.derogated:
+            continue
+        statuses.append(
+            mandate_status(case.mandate, case.completed_on, case.forecast_completion_on, today)
+        )
+        if case.mandate.due is not None:
+            due.append(case.mandate.due)
+    worst = next((s for s in _WORST_FIRST if s in statuses), MandateStatus.NO_MANDATE)
+    return worst, min(due, default=None)
+
+
+def party_srept_completed_on(recorded: Iterable[date | None]) -> date | None:
+    """SREPT (SEC L7) belongs to the Party: recorded on any of its cases, the earliest counts."""
+    return min((d for d in recorded if d is not None), default=None)

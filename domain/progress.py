@@ -13,19 +13,16 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from domain import durations
+from domain import deadlines as binding
+from domain import estimates
 from domain.events import ENTRY_CRITERIA
 
 if TYPE_CHECKING:
     from domain.calendar import WorkingDayCalendar
     from domain.state import AssessmentState, CaseState
 
-PANEL_STATUS_WEEKS = 4
-"""Assumption: weeks from an assessment's completion to the Panel setting the status."""
-CREDIT_REVIEW_DAYS = 31 * durations.CREDIT_REVIEW_MONTHS
-"""The DCC reviews the Credit Cover Requirement monthly (seed 001 note 1)."""
-SECAS_VERIFICATION_WD = 5
-"""Assumption: Working Days SECAS takes to verify the last evidence (H1.11)."""
+CREDIT_REVIEW_DAYS = 31 * estimates.CREDIT_REVIEW_MONTHS
+"""The DCC reviews the Credit Cover Requirement monthly."""
 
 Actor = Literal["Party", "DCC", "User CIO", "SEC Panel", "SECAS", "Ofgem"]
 
@@ -178,7 +175,7 @@ def _uept_items(state: CaseState) -> list[OutstandingItem]:
 
     if u.phase in ("not_started", "notice_given"):
         if u.phase == "not_started":
-            add("Party", f"give {durations.UEPT_NOTICE_WD} Working Days' notice of the UEPT start")
+            add("Party", f"give {binding.UEPT_NOTICE_WD} Working Days' notice of the UEPT start")
         missing = [x for x in ENTRY_CRITERIA if x not in u.criteria]
         if missing:
             add("DCC", "confirm entry criteria: " + ", ".join(missing))
@@ -204,7 +201,7 @@ def _assurance_items(state: CaseState, area: str, a: AssessmentState) -> list[Ou
         return [OutstandingItem(requirement=area, who=who, what=what, due_on=due)]
 
     if a.phase == "not_started":
-        weeks = durations.ASSESSMENT_BOOKING_NOTICE_WEEKS
+        weeks = binding.ASSESSMENT_BOOKING_NOTICE_WEEKS
         return item("Party", f"book the {area} assessment ({weeks} weeks' notice)")
     if a.phase == "booked":
         return item("User CIO", f"carry out the {area} assessment ({a.booked_kind})", a.booked_for)
@@ -293,34 +290,34 @@ def forecast_completion(state: CaseState, today: date, calendar: WorkingDayCalen
     """Earliest likely completion from the case's state and the indicative durations (seed 001).
 
     Each unmet requirement is projected forward with the indicative durations of
-    :mod:`domain.durations`; the forecast is the latest of them plus SECAS verification.
+    :mod:`domain.estimates`; the forecast is the latest of them plus SECAS verification.
     """
     if state.status == "completed":
         return state.completed_on
     if state.status == "withdrawn":
         return None
     ends = [_uept_end(state, today, calendar), _credit_end(state, today)]
-    ends.append(_assurance_end(state.security, today, durations.SECURITY_TYPICAL_MONTHS[1]))
+    ends.append(_assurance_end(state.security, today, estimates.SECURITY_TYPICAL_MONTHS[1]))
     if state.privacy.applicable:
-        ends.append(_assurance_end(state.privacy, today, durations.PRIVACY_TYPICAL_MONTHS[1]))
+        ends.append(_assurance_end(state.privacy, today, estimates.PRIVACY_TYPICAL_MONTHS[1]))
     latest = max(e for e in ends)
-    return calendar.add_working_days(latest, SECAS_VERIFICATION_WD)
+    return calendar.add_working_days(latest, estimates.SECAS_VERIFICATION_WD)
 
 
 def _uept_end(state: CaseState, today: date, cal: WorkingDayCalendar) -> date:
     u = state.uept
-    dcc_steps = durations.DCC_RECEIPT_WD + durations.DCC_REVIEW_WD + durations.DCC_CERTIFICATE_WD
+    dcc_steps = binding.DCC_RECEIPT_WD + binding.DCC_REVIEW_WD + binding.DCC_CERTIFICATE_WD
     if u.phase == "certified":
         return today
     if u.phase == "not_started":
-        start = cal.add_working_days(today, durations.UEPT_NOTICE_WD)
-        return cal.add_working_days(start, durations.UEPT_TYPICAL_TEST_WD + dcc_steps)
+        start = cal.add_working_days(today, binding.UEPT_NOTICE_WD)
+        return cal.add_working_days(start, estimates.UEPT_TYPICAL_TEST_WD + dcc_steps)
     if u.phase == "notice_given":
         start = max(u.planned_start_on or today, u.earliest_start_on or today, today)
-        return cal.add_working_days(start, durations.UEPT_TYPICAL_TEST_WD + dcc_steps)
+        return cal.add_working_days(start, estimates.UEPT_TYPICAL_TEST_WD + dcc_steps)
     if u.phase == "testing":
         started = u.started_on or today
-        end_of_tests = max(cal.add_working_days(started, durations.UEPT_TYPICAL_TEST_WD), today)
+        end_of_tests = max(cal.add_working_days(started, estimates.UEPT_TYPICAL_TEST_WD), today)
         return cal.add_working_days(end_of_tests, dcc_steps)
     step = u.open_step()
     remaining = {
@@ -338,9 +335,9 @@ def _assurance_end(a: AssessmentState, today: date, typical_months: int) -> date
     if a.allows_completion:
         return today
     if a.phase == "booked" and a.booked_for:
-        return max(a.booked_for, today) + timedelta(weeks=PANEL_STATUS_WEEKS)
+        return max(a.booked_for, today) + timedelta(weeks=estimates.PANEL_STATUS_WEEKS)
     if a.phase == "assessed":
-        return today + timedelta(weeks=PANEL_STATUS_WEEKS)
+        return today + timedelta(weeks=estimates.PANEL_STATUS_WEEKS)
     return today + timedelta(days=30 * typical_months)
 
 

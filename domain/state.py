@@ -149,6 +149,8 @@ class CaseState(_Model):
     notified: list[Recipient] = Field(default_factory=list)
     withdrawn_on: date | None = None
     withdrawal_reason: str = ""
+    holidays_added: list[date] = Field(default_factory=list)
+    holidays_removed: list[date] = Field(default_factory=list)
     last_effective_on: date | None = None
 
     def dispute(self, dispute_id: str) -> DisputeState | None:
@@ -389,6 +391,13 @@ def evolve(state: CaseState | None, event: ev.Event) -> CaseState:
                 }
             )
         case ev.CalendarCorrected(recomputed=recomputed):
+            added, removed = set(event.added_holidays), set(event.removed_holidays)
+            s = s.model_copy(
+                update={
+                    "holidays_added": sorted((set(s.holidays_added) - removed) | added),
+                    "holidays_removed": sorted((set(s.holidays_removed) - added) | removed),
+                }
+            )
             steps = [
                 x.model_copy(update={"due_on": recomputed[f"{x.step}:{x.cycle}"]})
                 if f"{x.step}:{x.cycle}" in recomputed

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain import progress
 from domain.calendar import WorkingDayCalendar
+from domain.deadlines import dcc_step_standing
 from domain.errors import CalendarRangeError
 from domain.mandates import Mandate, MandateStatus, mandate_status
 from domain.state import CaseState, DisputeState
@@ -125,12 +126,7 @@ def _requirement_status(state: CaseState, req: str) -> str:
 def _dcc_steps(state: CaseState, cal: WorkingDayCalendar, today: date) -> list[DccStepView]:
     out = []
     for s in state.uept.dcc_steps:
-        end = s.done_on or today
-        late = max(0, _wd_left(cal, s.due_on, end) or 0) if end > s.due_on else 0
-        if s.done_on is None:
-            status = "missed" if s.missed else ("overdue" if today > s.due_on else "open")
-        else:
-            status = "met" if s.done_on <= s.due_on else "missed"
+        standing = dcc_step_standing(s.due_on, s.done_on, s.missed, today, cal)
         out.append(
             DccStepView(
                 step=s.step,
@@ -138,8 +134,8 @@ def _dcc_steps(state: CaseState, cal: WorkingDayCalendar, today: date) -> list[D
                 opened_on=s.opened_on,
                 due_on=s.due_on,
                 done_on=s.done_on,
-                status=status,
-                working_days_late=late,
+                status=standing.status,
+                working_days_late=standing.working_days_late,
             )
         )
     return out

@@ -6,11 +6,12 @@ import json
 from collections.abc import Sequence
 
 from domain import progress
+from domain.history import case_as_of, view_as_of
 from domain.state import CaseState
-from domain.view import CaseView, build_view
+from domain.view import CaseView
 from eventstore.models import RecordedEvent
 from eventstore.types import Conn
-from projections._cases import as_of, calendar, fold_batch
+from projections._cases import fold_batch
 from projections.projector import Projection
 
 DDL = """
@@ -43,7 +44,7 @@ CREATE INDEX ON {table} (stage);
 
 def view(state: CaseState) -> CaseView:
     """The domain's own view of the case, as of its latest effective date (deterministic)."""
-    return build_view(state, as_of(state), calendar(state.calendar_region))
+    return view_as_of(state, case_as_of(state))
 
 
 def requirements(case: CaseView) -> dict[str, dict[str, object]]:

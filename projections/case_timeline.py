@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from domain.history import DOMAIN_TYPES
 from eventstore.models import RecordedEvent
 from eventstore.types import Conn
-from projections._cases import DOMAIN_TYPES
 from projections.projector import Projection
 
 DDL = """

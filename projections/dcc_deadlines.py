@@ -1,19 +1,21 @@
 """Read model: every DCC completion step of every case, due date, when done, met or missed.
 
-The steps and their Working-Day due dates are decided by the domain and carried in the events;
-this only records them and, when a step closes, how many Working Days late it was.
+The steps, their due dates and whether each was met come from the domain: each case touched by
+a batch is folded (its state kept in ``{table}_cases``) and its step rows rewritten from the
+folded steps, judged by :func:`domain.deadlines.dcc_step_standing` on the case's own calendar as
+of its latest effective date. ``uep report dcc`` re-judges the same rows as of today with the
+same function and calendar, so the report, this table and ``uep case show`` agree.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
 
-from domain import events as ev
-from domain.calendar_data import DEFAULT_REGION
-from domain.errors import CalendarRangeError
+from domain.deadlines import dcc_step_standing
+from domain.history import case_as_of, case_calendar
 from eventstore.models import RecordedEvent
 from eventstore.types import Conn
-from projections._cases import calendar, to_domain
+from projections._cases import fold_batch
 from projections.projector import Projection
 
 DDL = """
@@ -27,110 +29,74 @@ CREATE TABLE {table} (
     reported_missed   boolean NOT NULL DEFAULT false,
     status            text    NOT NULL DEFAULT 'open',
     working_days_late integer NOT NULL DEFAULT 0,
+    calendar_region   text    NOT NULL,
     last_position     bigint  NOT NULL,
     PRIMARY KEY (case_id, step, cycle)
 );
 CREATE INDEX ON {table} (status, due_on);
+CREATE TABLE {table}_cases (
+    case_id text  PRIMARY KEY,
+    state   jsonb NOT NULL
+);
+"""
+
+_UPSERT = """
+INSERT INTO {table} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+ON CONFLICT (case_id, step, cycle) DO UPDATE SET
+    opened_on = EXCLUDED.opened_on, due_on = EXCLUDED.due_on, done_on = EXCLUDED.done_on,
+    reported_missed = EXCLUDED.reported_missed, status = EXCLUDED.status,
+    working_days_late = EXCLUDED.working_days_late, calendar_region = EXCLUDED.calendar_region,
+    last_position = EXCLUDED.last_position
 """
 
 
-def working_days_late(due_on: date, done_on: date) -> int:
-    """Working Days after the due date (0 when on time or beyond the calendar's span).
-
-    The events do not carry the case's region; DCC steps are counted on the default
-    (England and Wales) calendar, as the DCC's SLAs are.
-    """
-    if done_on <= due_on:
-        return 0
-    try:
-        return max(0, calendar(DEFAULT_REGION).working_days_between(due_on, done_on))
-    except CalendarRangeError:
-        return 0
-
-
-async def _open(
-    conn: Conn, table: str, event: RecordedEvent, step: str, cycle: int, due: date
-) -> None:
-    """A step starts, with its due date."""
-    await conn.execute(
-        f"INSERT INTO {table} (case_id, step, cycle, opened_on, due_on, last_position) "
-        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (case_id, step, cycle) DO UPDATE SET "
-        "opened_on = EXCLUDED.opened_on, due_on = EXCLUDED.due_on, "
-        "last_position = EXCLUDED.last_position",
-        event.stream_id,
-        step,
-        cycle,
-        date.fromisoformat(event.data["effective_on"]),
-        due,
-        event.position,
-    )
-
-
-async def _close(conn: Conn, table: str, event: RecordedEvent, step: str, cycle: int) -> None:
-    """A step happened: record when, and whether it was met."""
-    done = date.fromisoformat(event.data["effective_on"])
-    row = await conn.fetchrow(
-        f"SELECT due_on FROM {table} WHERE case_id = $1 AND step = $2 AND cycle = $3",
-        event.stream_id,
-        step,
-        cycle,
-    )
-    if row is None:
-        return
-    late = working_days_late(row["due_on"], done)
-    await conn.execute(
-        f"UPDATE {table} SET done_on = $4, status = $5, working_days_late = $6, "
-        "last_position = $7 WHERE case_id = $1 AND step = $2 AND cycle = $3",
-        event.stream_id,
-        step,
-        cycle,
-        done,
-        "met" if done <= row["due_on"] else "missed",
-        late,
-        event.position,
-    )
+async def apply_batch(conn: Conn, events: Sequence[RecordedEvent], table: str) -> None:
+    """Fold the batch per case, then rewrite the step rows of each case whose steps moved."""
+    cases = f"{table}_cases"
+    for case_id, folded in (await fold_batch(conn, cases, events)).items():
+        s = folded.state
+        await conn.execute(
+            f"INSERT INTO {cases} VALUES ($1, $2::jsonb) "
+            "ON CONFLICT (case_id) DO UPDATE SET state = EXCLUDED.state",
+            case_id,
+            s.model_dump_json(),
+        )
+        if not s.uept.dcc_steps:
+            continue
+        today = case_as_of(s)
+        calendar = case_calendar(s, today)
+        rows = []
+        for step in s.uept.dcc_steps:
+            standing = dcc_step_standing(step.due_on, step.done_on, step.missed, today, calendar)
+            rows.append(
+                (
+                    case_id,
+                    step.step,
+                    step.cycle,
+                    step.opened_on,
+                    step.due_on,
+                    step.done_on,
+                    step.missed,
+                    standing.status,
+                    standing.working_days_late,
+                    s.calendar_region,
+                    folded.last.position,
+                )
+            )
+        await conn.executemany(_UPSERT.format(table=table), rows)
 
 
 async def apply(conn: Conn, event: RecordedEvent, table: str) -> None:
-    """Open, close, mark missed or re-date the DCC steps."""
-    match to_domain(event):
-        case ev.TestCompletionReportSubmitted(cycle=cycle, receipt_due_on=due):
-            await _open(conn, table, event, "report_receipt", cycle, due)
-        case ev.TestCompletionReportReceiptConfirmed(cycle=cycle, review_due_on=due):
-            await _close(conn, table, event, "report_receipt", cycle)
-            await _open(conn, table, event, "report_review", cycle, due)
-        case ev.UeptReviewConcluded(cycle=cycle):
-            await _close(conn, table, event, "report_review", cycle)
-        case ev.QualityGateMeetingHeld(cycle=cycle, successful=True, certificate_due_on=due) if (
-            due is not None
-        ):
-            await _open(conn, table, event, "certificate", cycle, due)
-        case ev.TestCompletionCertificateIssued(cycle=cycle):
-            await _close(conn, table, event, "certificate", cycle)
-        case ev.DccDeadlineMissed(step=step, cycle=cycle):
-            await conn.execute(
-                f"UPDATE {table} SET reported_missed = true, "
-                "status = CASE WHEN done_on IS NULL THEN 'missed' ELSE status END, "
-                "last_position = $4 WHERE case_id = $1 AND step = $2 AND cycle = $3",
-                event.stream_id,
-                step,
-                cycle,
-                event.position,
-            )
-        case ev.CalendarCorrected(recomputed=recomputed):
-            for key, new_due in recomputed.items():
-                step_name, _, cycle_text = key.partition(":")
-                await conn.execute(
-                    f"UPDATE {table} SET due_on = $4, last_position = $5 "
-                    "WHERE case_id = $1 AND step = $2 AND cycle = $3 AND done_on IS NULL",
-                    event.stream_id,
-                    step_name,
-                    int(cycle_text),
-                    new_due,
-                    event.position,
-                )
-        case _:
-            pass
+    """Apply one event."""
+    await apply_batch(conn, [event], table)
 
 
-PROJECTION = Projection(name="dcc_deadlines", table="dcc_deadlines", ddl=DDL, apply=apply)
+PROJECTION = Projection(
+    name="dcc_deadlines",
+    table="dcc_deadlines",
+    ddl=DDL,
+    apply=apply,
+    apply_batch=apply_batch,
+    extra_tables=("_cases",),
+    version=2,
+)

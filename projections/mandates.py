@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from domain.history import case_as_of
 from domain.mandates import Mandate, mandate_status
 from eventstore.models import RecordedEvent
 from eventstore.types import Conn
-from projections._cases import as_of, fold_batch
+from projections._cases import fold_batch
 from projections.case_board import view
 from projections.projector import Projection
 
@@ -41,7 +42,7 @@ async def apply_batch(conn: Conn, events: Sequence[RecordedEvent], table: str) -
     """Fold the batch per case, then upsert each case's mandate row."""
     for case_id, folded in (await fold_batch(conn, table, events)).items():
         s = folded.state
-        today = as_of(s)
+        today = case_as_of(s)
         forecast = view(s).forecast_completion_on if s.status == "open" else None
         mandate = Mandate(
             due=s.mandate_due_on, source=s.mandate_source, derogated=s.mandate_derogated

@@ -36,7 +36,10 @@ class Projection:
 
     ``apply`` writes one event into the table named by its last argument (the live table or a
     rebuild's shadow). ``apply_batch``, when given, does a whole batch at once (a pure fold then
-    one write), which is what makes rebuilds fast.
+    one write), which is what makes rebuilds fast. A read model that needs more than one table
+    names the others as suffixes of its table (``{table}_cases``) in ``extra_tables``; they are
+    created, rebuilt and swapped with it. ``version`` changes whenever the tables' shape or
+    content rules change: the projector then rebuilds the read model when it starts.
     """
 
     name: str
@@ -44,6 +47,12 @@ class Projection:
     ddl: str
     apply: ApplyOne
     apply_batch: ApplyBatch | None = None
+    extra_tables: tuple[str, ...] = ()
+    version: int = 1
+
+    def tables(self, table: str) -> list[str]:
+        """Every table of the read model whose main table is ``table``."""
+        return [table, *(table + suffix for suffix in self.extra_tables)]
 
     async def apply_all(self, conn: Conn, events: Sequence[RecordedEvent], table: str) -> None:
         """Apply a batch, in order, into ``table``."""
@@ -106,15 +115,21 @@ class Projector:
         self._wake = asyncio.Event()
 
     async def setup(self) -> None:
-        """Create missing read-model tables and checkpoint rows."""
+        """Create missing read-model tables and checkpoint rows; rebuild outdated read models."""
         async with self._pool.acquire() as conn, conn.transaction():
             for projection in self._projections.values():
                 await _create_table(conn, projection, projection.table)
                 await conn.execute(
-                    "INSERT INTO projection_checkpoints (name) VALUES ($1) "
+                    "INSERT INTO projection_checkpoints (name, version) VALUES ($1, $2) "
                     "ON CONFLICT (name) DO NOTHING",
                     projection.name,
+                    projection.version,
                 )
+            rows = await conn.fetch("SELECT name, version FROM projection_checkpoints")
+        stored = {r["name"]: r["version"] for r in rows}
+        for name, projection in self._projections.items():
+            if stored.get(name) != projection.version:
+                await self.rebuild(name)
 
     async def step(self, name: str) -> int:
         """Apply the next batch of one projection; return how many events it applied."""
@@ -238,7 +253,8 @@ class Projector:
         projection = self._projections[name]
         shadow = f"{projection.table}__rebuild"
         async with self._pool.acquire() as conn:
-            await conn.execute(f'DROP TABLE IF EXISTS "{shadow}"')
+            for table in projection.tables(shadow):
+                await conn.execute(f'DROP TABLE IF EXISTS "{table}"')
             await _create_table(conn, projection, shadow)
             position = await self._fill(conn, projection, shadow, 0, batch_size)
             async with conn.transaction():
@@ -251,13 +267,17 @@ class Projector:
                     "SELECT 1 FROM projection_checkpoints WHERE name = $1 FOR UPDATE", name
                 )
                 position = await self._fill(conn, projection, shadow, position, batch_size)
-                await conn.execute(f'DROP TABLE IF EXISTS "{projection.table}"')
-                await conn.execute(f'ALTER TABLE "{shadow}" RENAME TO "{projection.table}"')
+                built_and_live = projection.tables(shadow), projection.tables(projection.table)
+                pairs = zip(*built_and_live, strict=True)
+                for built, live in pairs:
+                    await conn.execute(f'DROP TABLE IF EXISTS "{live}"')
+                    await conn.execute(f'ALTER TABLE "{built}" RENAME TO "{live}"')
                 await conn.execute(
-                    "UPDATE projection_checkpoints SET position = $2, updated_at = now() "
-                    "WHERE name = $1",
+                    "UPDATE projection_checkpoints SET position = $2, version = $3, "
+                    "updated_at = now() WHERE name = $1",
                     name,
                     position,
+                    projection.version,
                 )
         return position
 

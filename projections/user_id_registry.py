@@ -7,9 +7,9 @@ lives in the event store's ``user_id_claims``; this is the readable, eventually 
 from __future__ import annotations
 
 from domain import events as ev
+from domain.history import domain_event as to_domain
 from eventstore.models import RecordedEvent
 from eventstore.types import Conn
-from projections._cases import to_domain
 from projections.projector import Projection
 
 DDL = """

@@ -25,9 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import events as ev
     from domain.calendar import WorkingDayCalendar
     from domain.decider import (
-        corrected_calendar,
         decide,
-        extended_calendar,
         missed_deadlines,
         start_case,
         step_key,
@@ -206,7 +204,7 @@ class UserEntryProcess:
             start_to_close_timeout=APPEND_TIMEOUT,
             summary="Extend the Working-Day calendar",
         )
-        self._calendar = extended_calendar(self.calendar, later)
+        self._calendar = self.calendar.extended(later)
 
     async def _record_missed_dcc_deadlines(self) -> None:
         """A DCC step past its due date is recorded as missed; the case keeps waiting."""
@@ -332,8 +330,8 @@ class UserEntryProcess:
             await self._persist(events, name, command.actor or "operator", command.message_id)
             events += await self._record_missed_locked()
             if isinstance(command, c.CorrectCalendar):
-                self._calendar = corrected_calendar(
-                    self.calendar, command.add_holidays, command.remove_holidays
+                self._calendar = self.calendar.corrected(
+                    command.add_holidays, command.remove_holidays
                 )
             types: list[str] = [e.type for e in events]
             if command.message_id:

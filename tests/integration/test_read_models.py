@@ -12,11 +12,14 @@ import pytest
 from domain import commands as c
 from domain import events as ev
 from domain.decider import start_case
+from domain.history import fold_stored, view_as_of
 from domain.roles import PartyProfile, UserRole
+from domain.state import CaseState
 from eventstore.models import NewEvent
 from eventstore.postgres import PostgresEventStore
 from projections import case_board, case_timeline, dcc_deadlines, mandates, user_id_registry
 from projections.projector import Projection, Projector
+from uep.cli.report import case_calendars, dcc_steps_today
 
 READ_MODELS = [
     case_board.PROJECTION,
@@ -233,3 +236,66 @@ async def test_rebuilt_read_model_equals_incremental(
 
     assert incremental
     assert [tuple(r) for r in await pool.fetch(query)] == incremental
+
+
+async def test_case_view_and_dcc_report_agree_on_the_scotland_calendar(
+    pg_store: PostgresEventStore, pool: asyncpg.Pool
+) -> None:
+    """Receipt due Wed 31 Dec 2025, confirmed Mon 5 Jan 2026: 1 Working Day late in Scotland
+    (Fri 2 Jan is a Scottish bank holiday), 2 on the England and Wales calendar."""
+    case_id = "uep-scot-gas_supplier"
+    opened = date(2025, 6, 2)
+    profile = party("scot", "Scot Gas")
+    started = start_case(
+        c.StartCase(
+            party=profile,
+            role=UserRole.GAS_SUPPLIER,
+            started_on=opened,
+            calendar_region="scotland",
+        ),
+        case_id,
+        opened,
+    )
+    events = [
+        *started,
+        ev.TestCompletionReportSubmitted(
+            effective_on=date(2025, 12, 29), cycle=1, receipt_due_on=date(2025, 12, 31)
+        ),
+        ev.DccDeadlineMissed(
+            effective_on=date(2026, 1, 1),
+            step="report_receipt",
+            cycle=1,
+            due_on=date(2025, 12, 31),
+        ),
+        ev.TestCompletionReportReceiptConfirmed(
+            effective_on=date(2026, 1, 5), cycle=1, review_due_on=date(2026, 1, 12)
+        ),
+    ]
+    await pg_store.append(case_id, stored(events), 0)
+    projector = Projector(pool, [dcc_deadlines.PROJECTION], batch_size=2)
+    await projector.setup()
+    await projector.catch_up()
+    today = date(2026, 1, 20)
+
+    shown = view_as_of(fold_stored(await pg_store.read_stream(case_id)) or _no_case(), today)
+    states = [dict(r) for r in await pool.fetch("SELECT * FROM dcc_deadlines_cases")]
+    rows = [
+        dict(r)
+        for r in await pool.fetch(
+            "SELECT case_id, step, cycle, opened_on, due_on, done_on, reported_missed "
+            "FROM dcc_deadlines ORDER BY opened_on"
+        )
+    ]
+    reported = dcc_steps_today(rows, case_calendars(states, today), today)
+
+    assert [(s.step, s.status, s.working_days_late) for s in shown.dcc_steps] == [
+        ("report_receipt", "missed", 1),
+        ("report_review", "overdue", 6),
+    ]
+    assert [(r["step"], r["status"], r["working_days_late"]) for r in reported] == [
+        (s.step, s.status, s.working_days_late) for s in shown.dcc_steps
+    ]
+
+
+def _no_case() -> CaseState:
+    raise AssertionError("the stream folded to no case")

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from domain.calendar_data import build_calendar
 from uep.cli.report import dcc_steps_today, mandates_by_party
 
 TODAY = date(2026, 11, 23)
+EW = build_calendar("england-and-wales", 2025, 2027)
 
 
 def row(
@@ -26,15 +28,23 @@ def row(
     }
 
 
-def test_open_dcc_step_past_due_is_overdue_today() -> None:
+def step(due: date, done: date | None = None, missed: bool = False) -> dict[str, Any]:
+    return {"case_id": "c", "due_on": due, "done_on": done, "reported_missed": missed}
+
+
+def test_dcc_steps_are_judged_today() -> None:
     rows = [
-        {"status": "open", "due_on": date(2026, 11, 20)},
-        {"status": "open", "due_on": date(2026, 11, 23)},
-        {"status": "met", "due_on": date(2026, 11, 1)},
+        step(date(2026, 11, 20)),
+        step(date(2026, 11, 23)),
+        step(date(2026, 11, 2), done=date(2026, 11, 2)),
+        step(date(2026, 11, 2), done=date(2026, 11, 4)),
+        step(date(2026, 11, 18), missed=True),
     ]
-    shown = dcc_steps_today(rows, TODAY)
-    assert [r["status"] for r in shown] == ["overdue", "open", "met"]
-    assert shown[0]["working_days_late"] == 1  # Fri 20 Nov to Mon 23 Nov 2026
+    shown = dcc_steps_today(rows, {"c": EW}, TODAY)
+    assert [r["status"] for r in shown] == ["overdue", "open", "met", "missed", "missed"]
+    # Fri 20 Nov to Mon 23 Nov 2026; Mon 2 to Wed 4 Nov; Wed 18 to Mon 23 Nov
+    assert [r["working_days_late"] for r in shown] == [1, 0, 0, 2, 3]
+    assert all("reported_missed" not in r for r in shown)
 
 
 def test_party_mandate_takes_its_worst_role() -> None:

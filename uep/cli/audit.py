@@ -86,10 +86,7 @@ async def agreement(client: Client, case_id: str, folded: dict[str, Any]) -> Che
 
 async def audit(case_id: str) -> list[Check]:
     """Run the three checks on one case."""
-    from domain.calendar_data import build_calendar
-    from domain.events import event_from_data
-    from domain.state import fold
-    from domain.view import build_view
+    from domain.history import fold_stored, view_as_of
     from eventstore.postgres import PostgresEventStore
     from uep.cli.case import connect
     from uep.cli.events import store_pool
@@ -106,13 +103,12 @@ async def audit(case_id: str) -> list[Check]:
         detail = f"broken at version {report.first_bad_version}: {report.detail}"
         chain = Check("hash chain", False, detail)
     checks.append(chain)
-    state = fold(event_from_data(e.type, e.data) for e in events)
+    state = fold_stored(events)
     if state is None:
         checks.append(Check("agreement", False, "the stream has no CaseStarted event"))
         return checks
     today = datetime.now(UTC).date()
-    calendar = build_calendar(state.calendar_region, state.started_on.year - 2, today.year + 6)
-    folded = build_view(state, today, calendar, stream_version=events[-1].version)
+    folded = view_as_of(state, today, stream_version=events[-1].version)
     checks.append(await agreement(client, case_id, json.loads(folded.model_dump_json())))
     return checks
 

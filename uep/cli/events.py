@@ -125,18 +125,14 @@ def _print_table(case_id: str, events: list[RecordedEvent], report: ChainReport)
 
 def _print_state(args: argparse.Namespace, events: list[RecordedEvent]) -> int:
     """Fold the events (up to the cut) into the case and print it as it stood then."""
-    from domain.calendar_data import build_calendar
-    from domain.events import event_from_data
-    from domain.state import fold
-    from domain.view import build_view
+    from domain.history import fold_stored, view_as_of
 
-    state = fold(event_from_data(e.type, e.data) for e in events)
+    state = fold_stored(events)
     if state is None:
         print("uep events: the stream has no CaseStarted event", file=sys.stderr)
         return EXIT_REFUSED
     as_of = (_parse_moment(args.as_of) if args.as_of else events[-1].recorded_at).date()
-    calendar = build_calendar(state.calendar_region, state.started_on.year - 1, as_of.year + 6)
-    view = build_view(state, as_of, calendar, stream_version=events[-1].version)
+    view = view_as_of(state, as_of, stream_version=events[-1].version)
     print(view.model_dump_json(indent=2))
     return EXIT_OK
 

@@ -15,15 +15,26 @@ from typing import Any
 
 import asyncpg
 
-from domain.mandates import Mandate, mandate_status
+from domain.calendar import WorkingDayCalendar
+from domain.deadlines import dcc_step_standing
+from domain.history import case_calendar
+from domain.mandates import (
+    CaseMandate,
+    Mandate,
+    party_mandate_status,
+    party_srept_completed_on,
+)
+from domain.state import CaseState
 
 EXIT_OK, EXIT_USAGE, EXIT_UNREACHABLE = 0, 2, 3
 
 DCC_SQL = """
-SELECT case_id, step, cycle, opened_on, due_on, done_on, status, working_days_late
+SELECT case_id, step, cycle, opened_on, due_on, done_on, reported_missed
 FROM dcc_deadlines
 ORDER BY due_on, case_id, cycle
 """
+
+DCC_CASES_SQL = "SELECT case_id, state FROM dcc_deadlines_cases"
 
 MANDATES_SQL = """
 SELECT party_id, party_name, role, case_status, mandate_due_on, mandate_source, derogated,
@@ -68,47 +79,68 @@ async def _fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
             raise LookupError(f"{err}; is the projector running (`uep dev` starts it)?") from err
 
 
-def dcc_steps_today(rows: list[dict[str, Any]], today: date) -> list[dict[str, Any]]:
-    """An open step past its due date is overdue today, late by the Working Days so far
-    (England and Wales calendar); the stored rows cannot know today."""
-    from domain.calendar_data import build_calendar
-
-    calendar = build_calendar("england-and-wales", 2016, max(today.year + 1, 2040))
+def dcc_steps_today(
+    rows: list[dict[str, Any]], calendars: dict[str, WorkingDayCalendar], today: date
+) -> list[dict[str, Any]]:
+    """Each DCC step judged as of today on its case's own calendar (the stored rows are judged
+    as of each case's latest event), by the rule ``uep case show`` uses."""
     out = []
     for r in rows:
-        if r["status"] == "open" and r["due_on"] < today:
-            late = calendar.working_days_between(r["due_on"], today)
-            r = {**r, "status": "overdue", "working_days_late": late}
-        out.append(r)
+        standing = dcc_step_standing(
+            r["due_on"], r["done_on"], r["reported_missed"], today, calendars[r["case_id"]]
+        )
+        shown = {k: v for k, v in r.items() if k != "reported_missed"}
+        out.append(
+            {**shown, "status": standing.status, "working_days_late": standing.working_days_late}
+        )
+    return out
+
+
+def case_calendars(states: list[dict[str, Any]], today: date) -> dict[str, WorkingDayCalendar]:
+    """Each case's own Working-Day calendar, from its folded state."""
+    out: dict[str, WorkingDayCalendar] = {}
+    for row in states:
+        state = CaseState.model_validate_json(row["state"])
+        out[row["case_id"]] = case_calendar(state, today)
     return out
 
 
 def mandates_by_party(rows: list[dict[str, Any]], today: date) -> list[dict[str, Any]]:
     """One line per Party: roles done and open, the mandate date and its status today."""
-    parties: dict[str, dict[str, Any]] = {}
+    grouped: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
-        p = parties.setdefault(
-            r["party_id"],
-            {"party_id": r["party_id"], "party_name": r["party_name"], "done": [], "open": [],
-             "statuses": [], "mandate_due_on": None, "srept_completed_on": None},
-        )  # fmt: skip
-        # SREPT (SEC L7) is a Party's, not a role's: recorded on any of its cases, it counts
-        p["srept_completed_on"] = p["srept_completed_on"] or r.get("srept_completed_on")
-        (p["done"] if r["case_status"] == "completed" else p["open"]).append(r["role"])
-        mandate = Mandate(
-            due=r["mandate_due_on"], source=r["mandate_source"], derogated=r["derogated"]
-        )
-        status = mandate_status(mandate, r["completed_on"], r["forecast_completion_on"], today)
-        if r["mandate_due_on"] is not None or r["derogated"]:
-            p["mandate_due_on"] = p["mandate_due_on"] or r["mandate_due_on"]
-            p["statuses"].append(str(status))
-    order = ["breached", "at_risk", "on_track", "derogated", "met"]
+        grouped.setdefault(r["party_id"], []).append(r)
     out = []
-    for p in parties.values():
-        statuses = p.pop("statuses")
-        worst = next((s for s in order if s in statuses), "no_mandate")
+    for party_id, cases in grouped.items():
+        status, due = party_mandate_status(
+            (
+                CaseMandate(
+                    mandate=Mandate(
+                        due=r["mandate_due_on"],
+                        source=r["mandate_source"],
+                        derogated=r["derogated"],
+                    ),
+                    completed_on=r["completed_on"],
+                    forecast_completion_on=r["forecast_completion_on"],
+                )
+                for r in cases
+            ),
+            today,
+        )
+        srept = party_srept_completed_on(
+            date.fromisoformat(r["srept_completed_on"]) if r.get("srept_completed_on") else None
+            for r in cases
+        )
         out.append(
-            {**p, "done": ", ".join(p["done"]), "open": ", ".join(p["open"]), "status": worst}
+            {
+                "party_id": party_id,
+                "party_name": cases[0]["party_name"],
+                "done": ", ".join(r["role"] for r in cases if r["case_status"] == "completed"),
+                "open": ", ".join(r["role"] for r in cases if r["case_status"] != "completed"),
+                "mandate_due_on": due,
+                "status": str(status),
+                "srept_completed_on": srept.isoformat() if srept else None,
+            }
         )
     return out
 
@@ -117,7 +149,8 @@ async def _report(args: argparse.Namespace) -> int:
     today = datetime.now(UTC).date()
     match args.report:
         case "dcc":
-            rows = dcc_steps_today(await _fetch(DCC_SQL), today)
+            calendars = case_calendars(await _fetch(DCC_CASES_SQL), today)
+            rows = dcc_steps_today(await _fetch(DCC_SQL), calendars, today)
             rows = [r for r in rows if args.status in (None, r["status"])]
             columns = ["case_id", "step", "cycle", "opened_on", "due_on", "done_on", "status",
                        "working_days_late"]  # fmt: skip

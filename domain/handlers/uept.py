@@ -7,25 +7,18 @@ from datetime import date, timedelta
 from domain import commands as c
 from domain import events as ev
 from domain.calendar import WorkingDayCalendar
-from domain.durations import (
+from domain.deadlines import (
     DCC_CERTIFICATE_WD,
     DCC_RECEIPT_WD,
     DCC_REVIEW_WD,
     UEPT_NOTICE_WD,
 )
 from domain.errors import InvalidInputError
-from domain.rules.common import (
+from domain.handlers.common import (
     not_before,
     stage_error,
 )
 from domain.state import CaseState, DccStepState
-
-STEP_WORKING_DAYS: dict[ev.DccStep, int] = {
-    "report_receipt": DCC_RECEIPT_WD,
-    "report_review": DCC_REVIEW_WD,
-    "certificate": DCC_CERTIFICATE_WD,
-}
-"""Working days the DCC has for each completion step (guidance s.5.3, seed 001 note 3)."""
 
 
 def missed_if_late(state: CaseState, step: ev.DccStep, on: date) -> list[ev.Event]:

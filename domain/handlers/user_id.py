@@ -8,7 +8,7 @@ from domain import commands as c
 from domain import events as ev
 from domain.calendar import WorkingDayCalendar
 from domain.errors import InvalidInputError
-from domain.rules.common import stage_error
+from domain.handlers.common import stage_error
 from domain.state import CaseState
 
 # -- (a) User ID ----------------------------------------------------------------------------

@@ -15,11 +15,11 @@ from domain.assurance import (
     security_allows_completion,
 )
 from domain.calendar import WorkingDayCalendar
-from domain.durations import (
+from domain.deadlines import (
     ASSESSMENT_BOOKING_NOTICE_WEEKS,
 )
 from domain.errors import InvalidInputError
-from domain.rules.common import not_before, stage_error
+from domain.handlers.common import not_before, stage_error
 from domain.state import CaseState
 
 # -- (c), (d) assurance -------------------------------------------------------------------

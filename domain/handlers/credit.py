@@ -14,7 +14,7 @@ from domain.credit import (
     credit_support_required,
     regulatory_year_of,
 )
-from domain.rules.common import stage_error
+from domain.handlers.common import stage_error
 from domain.state import CaseState
 
 # -- (e) credit -----------------------------------------------------------------------------

@@ -1,0 +1,58 @@
+"""Evidence and completion: SECAS verifies each requirement (H1.11) and notifies (H1.12)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from domain import commands as c
+from domain import events as ev
+from domain.calendar import WorkingDayCalendar
+from domain.errors import InvalidInputError
+from domain.handlers.common import require_not_paused, stage_error
+from domain.state import CaseState
+
+
+def verify_evidence(
+    state: CaseState, cmd: c.VerifyEvidence, on: date, _: WorkingDayCalendar
+) -> list[ev.Event]:
+    """SECAS verifies a met requirement once (H1.11); the last one completes the UEP."""
+    req = cmd.requirement
+    if req not in state.applicable_requirements():
+        raise InvalidInputError(
+            f"{req} does not apply to {state.role.label} (privacy is for Other User only)",
+            field="requirement",
+        )
+    if req in state.verified:
+        raise stage_error(
+            state, f"SECAS already verified the {req} evidence on {state.verified[req]}"
+        )
+    require_not_paused(state, req)
+    if not state.requirement_met(req):
+        raise stage_error(
+            state, f"the {req} requirement is not met yet, so there is no evidence to verify"
+        )
+    out: list[ev.Event] = [
+        ev.EvidenceVerified(effective_on=on, requirement=req, reference=cmd.reference)
+    ]
+    # Complete only when every requirement is met now and verified (credit can regress after
+    # verification: a monthly review may raise the requirement over the threshold).
+    remaining = [
+        r
+        for r in state.applicable_requirements()
+        if r != req and (r not in state.verified or not state.requirement_met(r))
+    ]
+    if not remaining:
+        assert state.user_id.accepted is not None
+        out.append(ev.UserEntryProcessCompleted(effective_on=on, user_id=state.user_id.accepted))
+    return out
+
+
+def completion_notice(
+    state: CaseState, cmd: c.RecordCompletionNotice, today: date
+) -> list[ev.Event]:
+    """Record SECAS's notice to one recipient, once (H1.11, H1.12)."""
+    if state.status != "completed":
+        raise stage_error(state, "completion notices follow the completion of the UEP")
+    if cmd.recipient in state.notified:
+        return []
+    return [ev.CompletionNotified(effective_on=today, recipient=cmd.recipient)]
