@@ -122,7 +122,7 @@ def credit_cover_threshold(
     """Credit Cover Threshold for the Regulatory Year starting 1 April ``regulatory_year``.
 
     GBP 2,000 x CPI(October before the year) / CPI(October 2014), rounded to the nearest pound
-    (half up) - SEC Appendix A "Credit Cover Threshold" (seed 002). A threshold the DCC has
+    (half up) - SEC Appendix A "Credit Cover Threshold". A threshold the DCC has
     notified wins when given. ``cpi`` defaults to the bundled ONS table.
     """
     if notified is not None:
@@ -132,11 +132,15 @@ def credit_cover_threshold(
     missing = [y for y in (october, THRESHOLD_BASE_CPI_YEAR) if y not in table]
     if missing:
         years = " and ".join(f"October {y}" for y in missing)
+        latest = max(table, default=None)
+        have = f"the bundled ONS D7BT data ends at October {latest}" if latest else "no CPI data"
         raise DomainError(
-            f"no CPI for {years}, needed for the Credit Cover Threshold of Regulatory Year "
-            f"{regulatory_year}/{(regulatory_year + 1) % 100:02d}; add the ONS D7BT value or "
-            "supply the DCC-notified threshold",
-            field="cpi",
+            f"no CPI for {years} (ONS series D7BT, published each November), needed for the "
+            f"Credit Cover Threshold of Regulatory Year "
+            f"{regulatory_year}/{(regulatory_year + 1) % 100:02d}; {have}. Give the "
+            "DCC-notified threshold ('threshold') instead, or add the published value to "
+            "domain/data/cpi_october.csv",
+            field="threshold",
         )
     ratio = _amount(table[october], "cpi") / _amount(table[THRESHOLD_BASE_CPI_YEAR], "cpi")
     return (THRESHOLD_BASE_GBP * ratio).quantize(Decimal(1), rounding=ROUND_HALF_UP)

@@ -100,7 +100,8 @@ def test_cpi_table_has_base_year_and_sourced_values() -> None:
     table = load_cpi_table()
     assert table[2014] == D("100.4")
     assert table[2023] == D("132.0")
-    assert sorted(table) == list(range(2014, 2024))
+    assert table[2025] == D("139.8")
+    assert sorted(table) == list(range(2014, 2026))
 
 
 def test_threshold_from_cpi() -> None:
@@ -242,3 +243,33 @@ def test_negative_requirement_refused() -> None:
 
 def test_gbp() -> None:
     assert gbp(D("1234567.5")) == "GBP 1,234,567.50"
+
+
+@pytest.mark.parametrize(
+    ("regulatory_year", "threshold"),
+    [
+        (2015, "2000"),  # October 2014: 100.4, the base
+        (2016, "1998"),  # 100.3
+        (2017, "2016"),  # 101.2
+        (2018, "2076"),  # 104.2
+        (2019, "2125"),  # 106.7: 2,125.498
+        (2020, "2157"),  # 108.3
+        (2021, "2173"),  # 109.1
+        (2022, "2263"),  # 113.6
+        (2023, "2514"),  # 126.2
+        (2024, "2629"),  # 132.0
+        (2025, "2689"),  # 135.0
+        (2026, "2785"),  # 139.8
+    ],
+)
+def test_threshold_of_every_regulatory_year_with_data(regulatory_year: int, threshold: str) -> None:
+    """GBP 2,000 x CPI(October before) / 100.4, worked by hand from the ONS D7BT values."""
+    assert credit_cover_threshold(regulatory_year) == D(threshold)
+
+
+def test_the_first_year_without_data_asks_for_the_dccs_threshold() -> None:
+    with pytest.raises(DomainError) as info:
+        credit_cover_threshold(2027)
+    assert "no CPI for October 2026" in info.value.message
+    assert "data ends at October 2025" in info.value.message
+    assert info.value.field == "threshold"
