@@ -10,8 +10,9 @@ from temporalio.worker import Worker
 
 from activities.case import CaseActivities, Notifier
 from eventstore.models import EventStorePort
-from uep.converter import DATA_CONVERTER
-from uep.settings import Settings, get_settings
+from eventstore.postgres import PostgresEventStore
+from uep import connect
+from uep.settings import Settings
 from workflows.names import TASK_QUEUE
 from workflows.user_entry import UserEntryProcess
 
@@ -34,35 +35,21 @@ def build_worker(
     )
 
 
-async def connect(settings: Settings) -> Client:
-    """A Temporal client using the pydantic data converter."""
-    return await Client.connect(
-        settings.temporal_address,
-        namespace=settings.namespace,
-        data_converter=DATA_CONVERTER,
-    )
-
-
-async def run_worker(settings: Settings | None = None, stop: asyncio.Event | None = None) -> None:
+async def run_worker(config: Settings | None = None, stop: asyncio.Event | None = None) -> None:
     """Connect to Temporal and PostgreSQL and run the worker until ``stop`` is set (or forever)."""
-    from eventstore.migrations import create_pool
-    from eventstore.postgres import PostgresEventStore
-    from uep.devstack.postgres import database_url
-
-    settings = settings or get_settings()
-    client = await connect(settings)
-    pool = await create_pool(await asyncio.to_thread(database_url, settings))
-    store = PostgresEventStore(pool)
-    try:
-        worker = build_worker(client, store, settings.task_queue)
-        if stop is None:
-            await worker.run()
-        else:
-            async with worker:
-                await stop.wait()
-    finally:
-        await store.close()
-        await pool.close()
+    config = config or connect.settings()
+    client = await connect.temporal_client(config)
+    async with connect.store_pool(config, start_local=True, max_size=10) as pool:
+        store = PostgresEventStore(pool)
+        try:
+            worker = build_worker(client, store, config.task_queue)
+            if stop is None:
+                await worker.run()
+            else:
+                async with worker:
+                    await stop.wait()
+        finally:
+            await store.close()
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.errors import StoreRefusal
 from domain.calendar import WorkingDayCalendar
 from domain.calendar_data import build_calendar
 from eventstore.models import (
@@ -89,10 +90,12 @@ class CaseActivities:
             )
         except ExpectedVersionError as err:
             raise ApplicationError(
-                str(err), type="ExpectedVersionError", non_retryable=True
+                str(err), type=StoreRefusal.EXPECTED_VERSION, non_retryable=True
             ) from err
         except UserIdClaimError as err:
-            raise ApplicationError(str(err), type="UserIdConflict", non_retryable=True) from err
+            raise ApplicationError(
+                str(err), type=StoreRefusal.USER_ID_CONFLICT, non_retryable=True
+            ) from err
         logger.info(
             "events appended",
             types=[e.type for e in request.events],

@@ -39,11 +39,11 @@ import asyncpg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from eventstore.hashing import canonical_json
-from eventstore.migrations import create_pool
 from eventstore.models import NewEvent
 from eventstore.postgres import PostgresEventStore
 from projections import stream_counts
 from projections.projector import Projector
+from uep.connect import open_pool
 from uep.devstack.postgres import ensure_embedded, free_port, stop_embedded
 
 PAYLOAD = {
@@ -81,7 +81,7 @@ async def fresh_pool(admin_url: str, writers: int) -> AsyncIterator[asyncpg.Pool
     admin = await asyncpg.connect(admin_url)
     await admin.execute(f'CREATE DATABASE "{name}"')
     parts = urlsplit(admin_url)
-    pool = await create_pool(
+    pool = await open_pool(
         urlunsplit(parts._replace(path=f"/{name}")), min_size=writers + 2, max_size=writers + 4
     )
     try:

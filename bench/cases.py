@@ -29,12 +29,13 @@ from temporalio.client import Client, WorkflowHandle
 
 from domain.calendar_data import build_calendar
 from domain.events import ENTRY_CRITERIA
-from eventstore.migrations import create_pool, migrate
+from eventstore.migrations import migrate
 from eventstore.postgres import PostgresEventStore
 from projections import all_projections
 from projections.projector import Projector
+from uep.connect import ensure_local_database, open_pool
 from uep.devstack.binaries import temporal_cli
-from uep.devstack.postgres import database_url, free_port, stop_embedded
+from uep.devstack.postgres import free_port, stop_embedded
 from uep.devstack.temporal import DevServerConfig, running_dev_server
 from uep.logging import configure_logging
 from uep.settings import Settings
@@ -109,7 +110,7 @@ async def one_case(client: Client, queue: str, timer: Timer, n: int) -> None:
 
 async def fresh_database(settings: Settings) -> str:
     """A new database on the embedded server (or UEP_DATABASE_URL), migrated."""
-    base = await asyncio.to_thread(database_url, settings)
+    base = await asyncio.to_thread(ensure_local_database, settings)
     name = f"uep_bench_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(base)
     await admin.execute(f'CREATE DATABASE "{name}"')
@@ -126,7 +127,7 @@ async def main(cases: int, concurrency: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix="uep-bench-"))
     settings = Settings(state_dir=folder, pg_port=free_port())
     url = await fresh_database(settings)
-    pool = await create_pool(url, min_size=2, max_size=12)
+    pool = await open_pool(url, min_size=2, max_size=12)
     cfg = DevServerConfig(
         binary=temporal_cli(), db_file=folder / "t.sqlite", port=free_port(), ui_port=free_port()
     )

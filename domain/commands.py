@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from domain.assurance import AssuranceStatus, RulesVersion
 from domain.credit import CreditSupportItem
 from domain.errors import DomainError
-from domain.events import DisputeSubject, EntryCriterion, Requirement
+from domain.events import DisputeSubject, EntryCriterion, Recipient, Requirement
 from domain.roles import PartyProfile, UserRole
 from domain.userid import parse_user_id
 
@@ -273,7 +273,7 @@ class CorrectCalendar(Command):
 class RecordCompletionNotice(Command):
     """Internal: SECAS's notice of completion went to one recipient."""
 
-    recipient: Literal["party", "dcc", "ofgem", "sec_panel"]
+    recipient: Recipient
 
 
 class Message(BaseModel):

@@ -20,7 +20,7 @@ from domain.errors import InvalidInputError
 from domain.handlers import assurance, case, completion, credit, disputes, uept, user_id
 from domain.handlers.common import effective_date, require_not_paused, require_open
 from domain.handlers.completion import completion_notice
-from domain.handlers.uept import missed_deadlines, step_key, watchable_steps
+from domain.handlers.uept import missed_deadlines, next_dcc_due, step_key, watchable_steps
 from domain.mandates import mandate_for
 from domain.roles import check_eligibility
 from domain.state import CaseState
@@ -29,6 +29,7 @@ __all__ = [
     "STEP_WORKING_DAYS",
     "decide",
     "missed_deadlines",
+    "next_dcc_due",
     "start_case",
     "step_key",
     "user_id_claims",

@@ -30,6 +30,10 @@ DisputeSubject = Literal["uept", "security", "privacy", "credit"]
 Recipient = Literal["party", "dcc", "ofgem", "sec_panel"]
 """Who SECAS notifies when the UEP completes (H1.11, H1.12)."""
 
+COMPLETION_RECIPIENTS: tuple[Recipient, ...] = ("party", "dcc", "ofgem", "sec_panel")
+"""Every recipient of the completion notice, in the order SECAS sends them (H1.12: the Party,
+the DCC, the Authority and the Panel)."""
+
 EntryCriterion = Literal[
     "accession_confirmed",
     "user_roles_identified",

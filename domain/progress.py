@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from domain import deadlines as binding
 from domain import estimates
-from domain.events import ENTRY_CRITERIA
+from domain.events import COMPLETION_RECIPIENTS, ENTRY_CRITERIA, Recipient
 
 if TYPE_CHECKING:
     from domain.calendar import WorkingDayCalendar
@@ -88,8 +88,7 @@ def stage(state: CaseState) -> Stage:
     if state.status == "withdrawn":
         return Stage.WITHDRAWN
     if state.status == "completed":
-        missing = {"party", "dcc", "ofgem", "sec_panel"} - set(state.notified)
-        return Stage.NOTIFICATION if missing else Stage.COMPLETED
+        return Stage.NOTIFICATION if notices_due(state) else Stage.COMPLETED
     if state.user_id.status != "accepted":
         return Stage.USER_ID
     phase = state.uept.phase
@@ -106,6 +105,13 @@ def stage(state: CaseState) -> Stage:
     return Stage.EVIDENCE
 
 
+def notices_due(state: CaseState) -> list[Recipient]:
+    """Recipients of the completion notice not yet notified (H1.11, H1.12)."""
+    if state.status != "completed":
+        return []
+    return [r for r in COMPLETION_RECIPIENTS if r not in state.notified]
+
+
 def outstanding(state: CaseState) -> list[OutstandingItem]:
     """Everything the case is waiting for, with who must act."""
     if state.status == "withdrawn":
@@ -113,8 +119,7 @@ def outstanding(state: CaseState) -> list[OutstandingItem]:
     if state.status == "completed":
         return [
             OutstandingItem(requirement="completion", who="SECAS", what=f"notify the {r}")
-            for r in ("party", "dcc", "ofgem", "sec_panel")
-            if r not in state.notified
+            for r in notices_due(state)
         ]
     items: list[OutstandingItem] = []
     items += _user_id_items(state)

@@ -6,8 +6,6 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
-import asyncpg
-
 from eventstore.types import Conn
 
 # Any constant works; it only has to be the same in every process that migrates this database.
@@ -66,11 +64,3 @@ async def migrate(conn: Conn) -> list[str]:
             )
             applied.append(migration.name)
     return applied
-
-
-async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    """A connection pool on ``url`` with the schema migrated."""
-    pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
-    async with pool.acquire() as conn:
-        await migrate(conn)
-    return pool

@@ -13,19 +13,7 @@ from temporalio.contrib.pydantic import PydanticPayloadConverter
 from temporalio.converter import DataConverter, DefaultFailureConverter, PayloadConverter
 from temporalio.exceptions import ApplicationError
 
-REFUSAL_TYPES = frozenset(
-    {
-        "domain_error",
-        "invalid_input",
-        "ineligible",
-        "out_of_stage",
-        "user_id_conflict",
-        "calendar_range",
-        "store_refused",
-        "not_ready",
-    }
-)
-"""ApplicationError types that mean "the input was refused", not "something broke"."""
+from workflows.errors import REFUSAL_TYPES
 
 
 class RefusalFailureConverter(DefaultFailureConverter):

@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-TASK_QUEUE = "uep"
+from workflows.names import TASK_QUEUE
 
 
 class Settings(BaseSettings):

@@ -11,7 +11,9 @@ from domain.view import RejectedMessage
 
 
 class CarriedState(BaseModel):
-    """Everything a run hands to the next through continue-as-new: the folded state and more."""
+    """The run's state, all in one object: the folded case, where its stream ends, its calendar
+    snapshot and what it remembers of messages. Continue-as-new hands it to the next run as is
+    (its field names are in recorded histories: keep them)."""
 
     case: CaseState
     stream_version: int

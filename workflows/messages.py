@@ -9,13 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
     from domain import commands as c
-    from domain.errors import DomainError
+    from workflows.errors import Refusal, refusal
     from workflows.io import UpdateResult
 
 
@@ -33,20 +32,12 @@ def parse_message(name: str, raw: Any) -> c.Command:
     """Validate a message payload against its command model, or raise a readable error."""
     message = c.MESSAGES.get(name)
     if message is None:
-        raise ApplicationError(
-            f"unknown message {name!r}", type="invalid_input", non_retryable=True
-        )
+        raise refusal(f"unknown message {name!r}", Refusal.INVALID_INPUT)
     try:
         return message.model.model_validate({} if raw is None else raw)
     except ValidationError as err:
         text = f"{name}: " + format_validation_error(err)
-        raise ApplicationError(text, type="invalid_input", non_retryable=True) from None
-
-
-def domain_failure(err: DomainError) -> ApplicationError:
-    """A domain refusal as the error an update caller sees."""
-    details = {"field": err.field, "waiting_for": err.waiting_for}
-    return ApplicationError(str(err), details, type=err.code, non_retryable=True)
+        raise refusal(text, Refusal.INVALID_INPUT) from None
 
 
 def update_handler(name: str) -> Any:

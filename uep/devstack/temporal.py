@@ -21,6 +21,7 @@ from temporalio.api.operatorservice.v1 import (
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 
+from uep.converter import DATA_CONVERTER
 from workflows.names import SEARCH_ATTRIBUTES
 
 # Pragmas the Temporal CLI's own tests use; about three times the throughput on a laptop disk.
@@ -119,8 +120,6 @@ async def wait_until_ready(
     within: float = 60.0,
 ) -> Client:
     """Poll until the frontend answers; return a connected client (pydantic converter)."""
-    from uep.converter import DATA_CONVERTER
-
     deadline = time.monotonic() + within
     last: Exception | None = None
     while time.monotonic() < deadline:

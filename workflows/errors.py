@@ -1,0 +1,51 @@
+"""How the workflow refuses: the ``ApplicationError`` types a sender sees, defined once.
+
+A refusal is an answer, not a crash: the data converter sends these without a stack trace.
+Domain refusals carry the domain error's own code (``invalid_input``, ``out_of_stage``, ...);
+the workflow adds the few that come from outside the domain.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from temporalio.exceptions import ApplicationError
+
+from domain.errors import DomainError
+
+
+class Refusal(StrEnum):
+    """Refusals the workflow itself raises (the domain's have their own codes)."""
+
+    INVALID_INPUT = "invalid_input"
+    """The payload does not fit its message, or the case could not open."""
+
+    USER_ID_CONFLICT = "user_id_conflict"
+    """The event store refused a User ID claim (H1.4): another Party or role holds it."""
+
+    STORE_REFUSED = "store_refused"
+    """The event store refused the append (another writer moved the stream on)."""
+
+    NOT_READY = "not_ready"
+    """The case is not ready for messages yet."""
+
+
+def _codes(cls: type[DomainError]) -> set[str]:
+    return {cls.code}.union(*(_codes(sub) for sub in cls.__subclasses__()))
+
+
+REFUSAL_TYPES: frozenset[str] = frozenset({*Refusal, *_codes(DomainError)})
+"""Every ApplicationError type that means "the input was refused", not "something broke"."""
+
+
+def refusal(message: str, kind: Refusal, details: object | None = None) -> ApplicationError:
+    """A non-retryable refusal of the given kind."""
+    args = () if details is None else (details,)
+    return ApplicationError(message, *args, type=kind, non_retryable=True)
+
+
+def domain_refusal(err: DomainError) -> ApplicationError:
+    """A domain refusal as the error a sender sees: its code, the field and what the case
+    waits for."""
+    details = {"field": err.field, "waiting_for": err.waiting_for}
+    return ApplicationError(str(err), details, type=err.code, non_retryable=True)
