@@ -11,6 +11,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
+from uep import services_cli
 from uep.cli import audit
 from uep.cli import case as case_cli
 from uep.cli import events as store_cli
@@ -130,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     store_cli.add_parsers(sub)
     audit.add_parser(sub)
     report_cli.add_parser(sub)
+    services_cli.register(sub)
     p = sub.add_parser("demo", help="start a handful of realistic cases on the running stack")
     p.set_defaults(func=_demo)
     return parser

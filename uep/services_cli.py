@@ -1,0 +1,188 @@
+"""`uep migrate` and `uep probe`: what the containers of the production-shaped stack run.
+
+`uep worker` and `uep projector` (the long-running services) live in ``uep.cli``: they are the
+same commands `uep dev` starts as its children, so the containers and the dev stack share them.
+This module adds the one-shot migration job and the probe the container healthchecks call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import socket
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+EXIT_OK, EXIT_UNHEALTHY, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+
+# A Temporal long poll lasts about a minute and the worker re-polls at once, so a live worker's
+# poller is never older than that; two minutes leaves room for a slow round trip.
+POLLER_FRESH_SECONDS = 120.0
+PROBE_TIMEOUT_SECONDS = 8.0
+
+
+class ProbeFailed(Exception):
+    """The probed service is not healthy; the message says why, in one line."""
+
+
+def register(sub: Any) -> None:
+    """Add `uep migrate` and `uep probe` to the CLI's subparsers."""
+    p = sub.add_parser(
+        "migrate",
+        help="apply the event store's migrations to UEP_DATABASE_URL and exit",
+        description="Apply the numbered SQL migrations not yet recorded, then exit. Idempotent "
+        "and safe to run concurrently (an advisory lock serialises migrators).",
+    )
+    p.set_defaults(func=_migrate)
+    p = sub.add_parser(
+        "probe",
+        help="exit 0 when this container's worker or projector is healthy (healthchecks)",
+        description="worker: a poller from this host polled the task queue within "
+        f"{POLLER_FRESH_SECONDS:.0f}s. projector: migrations at head, every read model has a "
+        "checkpoint, and the oldest event it has not applied is younger than --max-lag.",
+    )
+    p.add_argument("service", choices=("worker", "projector"), help="what runs in this container")
+    p.add_argument(
+        "--max-lag",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="projector: unhealthy when an unapplied event is older than this (default 300)",
+    )
+    p.set_defaults(func=_probe)
+
+
+# -- uep migrate --------------------------------------------------------------------------------
+
+
+def _database_url_or_none() -> str | None:
+    """``UEP_DATABASE_URL``, else the running `uep dev` stack's; never starts a server."""
+    from uep.devstack.supervisor import resolve_settings
+    from uep.settings import get_settings
+
+    return resolve_settings(get_settings()).database_url
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    import asyncpg
+
+    from uep.devstack.supervisor import redact
+
+    url = _database_url_or_none()
+    if not url:
+        # A job that quietly migrated a throwaway embedded server would report success while the
+        # real store stays unmigrated: refuse instead.
+        print(
+            "uep migrate: UEP_DATABASE_URL is not set and no `uep dev` stack is running",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        applied = asyncio.run(_apply_migrations(url))
+    except (OSError, TimeoutError, asyncpg.PostgresError) as err:
+        print(f"uep migrate: {redact(url)}: {type(err).__name__}: {err}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    for name in applied:
+        print(f"applied {name}")
+    print(f"uep migrate: {redact(url)} is at head ({len(applied)} applied now)")
+    return EXIT_OK
+
+
+async def _apply_migrations(url: str) -> list[str]:
+    """Connect, migrate, disconnect; the names applied."""
+    import asyncpg
+
+    from eventstore.migrations import migrate
+
+    conn = await asyncpg.connect(url, timeout=10)
+    try:
+        return await migrate(conn)
+    finally:
+        await conn.close()
+
+
+# -- uep probe ----------------------------------------------------------------------------------
+
+
+def _probe(args: argparse.Namespace) -> int:
+    checks: dict[str, Callable[[argparse.Namespace], Awaitable[str]]] = {
+        "worker": _probe_worker,
+        "projector": _probe_projector,
+    }
+    try:
+        verdict = asyncio.run(asyncio.wait_for(checks[args.service](args), PROBE_TIMEOUT_SECONDS))
+    except ProbeFailed as err:
+        print(f"unhealthy: {err}", file=sys.stderr)
+        return EXIT_UNHEALTHY
+    except Exception as err:  # unreachable dependency, timeout: unhealthy, said in one line
+        print(f"unhealthy: {type(err).__name__}: {err}", file=sys.stderr)
+        return EXIT_UNHEALTHY
+    print(f"healthy: {verdict}")
+    return EXIT_OK
+
+
+async def _probe_worker(args: argparse.Namespace) -> str:
+    """This host's worker polls the workflow task queue (the SDK identity is ``pid@host``)."""
+    from temporalio.api.enums.v1 import TaskQueueType
+    from temporalio.api.taskqueue.v1 import TaskQueue
+    from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+
+    from uep.settings import get_settings
+    from worker import connect
+
+    settings = get_settings()
+    client = await connect(settings)
+    answer = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace=settings.namespace,
+            task_queue=TaskQueue(name=settings.task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
+    )
+    host = socket.gethostname()
+    now = time.time()
+    ages = [
+        now - poller.last_access_time.ToSeconds()
+        for poller in answer.pollers
+        if poller.identity.endswith(f"@{host}")
+    ]
+    if not ages:
+        raise ProbeFailed(f"no worker on {host} polls task queue {settings.task_queue!r}")
+    if min(ages) > POLLER_FRESH_SECONDS:
+        raise ProbeFailed(f"the worker on {host} last polled {min(ages):.0f}s ago")
+    return f"worker on {host} polls {settings.task_queue!r}"
+
+
+async def _probe_projector(args: argparse.Namespace) -> str:
+    """Migrations at head, every projection checkpointed, nothing unapplied for too long."""
+    import asyncpg
+
+    from eventstore.migrations import load_migrations
+    from projections import all_projections
+
+    url = _database_url_or_none()
+    if not url:
+        raise ProbeFailed("UEP_DATABASE_URL is not set")
+    conn = await asyncpg.connect(url, timeout=5)
+    try:
+        head_migration = max(m.number for m in load_migrations())
+        applied = await conn.fetchval("SELECT max(number) FROM schema_migrations")
+        if applied != head_migration:
+            raise ProbeFailed(f"migrations at {applied}, head is {head_migration}")
+        rows = await conn.fetch("SELECT name, position FROM projection_checkpoints")
+        positions = {row["name"]: int(row["position"]) for row in rows}
+        missing = sorted({p.name for p in all_projections()} - positions.keys())
+        if missing:
+            raise ProbeFailed(f"no checkpoint yet for {', '.join(missing)}")
+        behind = min(positions.values())
+        age = await conn.fetchval(
+            "SELECT extract(epoch FROM now() - recorded_at) FROM events WHERE position = $1",
+            behind + 1,
+        )
+    finally:
+        await conn.close()
+    if age is not None and float(age) > args.max_lag:
+        raise ProbeFailed(f"event {behind + 1} waits for the projector since {float(age):.0f}s")
+    return f"projector at position {behind} or later"
