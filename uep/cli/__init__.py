@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     schema.add_parser(sub)
     services.add_parsers(sub)
+    services.add_job_parsers(sub)
     dev.add_parser(sub)
     case.add_parser(sub)
     events.add_parsers(sub)
