@@ -64,7 +64,7 @@ _A = AssuranceStatus
 _SECURITY_STATUSES = frozenset({_A.APPROVED, _A.APPROVED_SUBJECT_TO, _A.DEFERRED, _A.REJECTED})
 _SECURITY_COMPLETING = frozenset({_A.APPROVED, _A.APPROVED_SUBJECT_TO})
 _SECURITY_SOURCE = (
-    "Security: SEC G8.34 (domain.md): the Panel sets Approved, Approved subject to, Deferred or "
+    "Security: SEC G8.34: the Panel sets Approved, Approved subject to, Deferred or "
     "Rejected after the Initial Full User Security Assessment; the first two allow the UEP to "
     "complete, the last two block it until a follow-up assessment."
 )
@@ -81,9 +81,10 @@ RULE_SETS: dict[RulesVersion, RuleSet] = {
         ),
         privacy_completing=frozenset({_A.APPROVED}),
         source=(
-            _SECURITY_SOURCE + " Privacy: guidance v1.3 s.7 (seed 002): to complete the UEP the "
-            "assurance status must be Approved; before MP112 the I2 statuses were Approved, "
-            "Approved subject to, Provisionally approved and Deferred (domain.md)."
+            _SECURITY_SOURCE
+            + " Privacy: User Entry Process Guidance v1.3 (June 2018), s.7: to complete the UEP "
+            "the assurance status must be Approved; before modification MP112 the SEC I2 "
+            "statuses were Approved, Approved subject to, Provisionally approved and Deferred."
         ),
     ),
     RulesVersion.MP112: RuleSet(
@@ -95,8 +96,10 @@ RULE_SETS: dict[RulesVersion, RuleSet] = {
         privacy_statuses=frozenset({_A.APPROVED, _A.APPROVED_SUBJECT_TO, _A.DEFERRED, _A.REJECTED}),
         privacy_completing=frozenset({_A.APPROVED, _A.APPROVED_SUBJECT_TO}),
         source=(
-            _SECURITY_SOURCE + " Privacy: MP112 (domain.md) aligned the I2 statuses with "
-            "security: Approved, Approved subject to, Deferred, Rejected; the first two allow "
+            _SECURITY_SOURCE
+            + " Privacy: modification MP112 (implemented 29 November 2020) aligned the I2 "
+            "statuses with security: Approved, Approved subject to, Deferred, Rejected; the first "
+            "two allow "
             "completion; a Rejected Party has a second Full Privacy Assessment."
         ),
     ),
@@ -116,7 +119,7 @@ def rules_for(version: RulesVersion | str) -> RuleSet:
 
 
 def default_rules_version() -> RulesVersion:
-    """The version a new case runs under unless told otherwise: the 2018 guidance (seed 002)."""
+    """The version a new case runs under unless told otherwise (the June 2018 guidance)."""
     return RulesVersion.GUIDANCE_2018
 
 

@@ -1,4 +1,4 @@
-"""Working-Day arithmetic over a calendar snapshot (SEC Appendix A "Working Day"; domain.md).
+"""Working-Day arithmetic over a calendar snapshot (SEC Appendix A "Working Day").
 
 Pure: the holiday dates come in as data (``domain.calendar_data`` builds them), so a case can
 record the snapshot it ran under and replay deterministically.
@@ -20,7 +20,7 @@ class WorkingDayCalendar(BaseModel):
     """Working Days for one region and a span of whole years.
 
     A Working Day is any day other than Saturday, Sunday, Christmas Day, Good Friday or a bank
-    holiday in the region (the usual SEC wording; domain.md "Working Days"). ``holidays`` lists
+    holiday in the region (SEC Appendix A "Working Day"). ``holidays`` lists
     the non-working weekdays (and may list weekend holidays too, which change nothing) within
     ``first_year``..``last_year``; any date outside those years raises CalendarRangeError.
     """

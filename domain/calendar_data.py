@@ -1,4 +1,4 @@
-"""Build Working-Day calendar snapshots from the ``holidays`` package (domain.md "Working Days").
+"""Build Working-Day calendar snapshots from the ``holidays`` package (SEC "Working Day").
 
 The only domain module that imports ``holidays``: everything else takes the snapshot as data.
 """
@@ -19,8 +19,8 @@ REGIONS: dict[str, tuple[str, str]] = {
 }
 """Region setting -> (country, subdivision) in ``holidays``. The SEC's Working Day refers to
 bank holidays in England and Wales (Banking and Financial Dealings Act 1971); the others are
-there because domain.md asks for the region to be a setting. ``holidays`` gives Wales the same
-bank holidays as England, so England's subdivision stands for both."""
+there because the region is a setting (the SEC definition is not verified here). ``holidays``
+gives Wales the same bank holidays as England, so England's subdivision stands for both."""
 
 DEFAULT_REGION = "england-and-wales"
 DEFAULT_FIRST_YEAR = 2016

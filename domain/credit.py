@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.errors import DomainError, InvalidInputError
 
 DEFAULT_WORKING_CAPITAL_ADJUSTMENT = Decimal("1.4")
-"""SECAS (2019) description of Value at Risk: a monthly invoice plus a 40% uplift (domain.md
+"""SECAS (2019) description of Value at Risk: a monthly invoice plus a 40% uplift (SECAS
 "(e) Credit Support"). The DCC sets the real figure; pass it when known."""
 
 THRESHOLD_BASE_GBP = Decimal("2000")
@@ -65,8 +65,8 @@ def value_at_risk(
 ) -> Decimal:
     """Value at Risk = (unpaid DCC invoices + costs likely before the next invoice) x WCA.
 
-    Source: guidance s.9 (seed 002) and SEC J3.3; the default adjustment of 1.4 is the SECAS
-    2019 description (monthly invoice + 40% uplift; domain.md).
+    Source: User Entry Process Guidance v1.3 (June 2018), s.9 and SEC J3.3; the default
+    adjustment of 1.4 is the SECAS 2019 description (monthly invoice + 40% uplift).
     """
     unpaid = _non_negative(unpaid_invoices, "unpaid_invoices")
     likely = _non_negative(likely_costs, "likely_costs")
@@ -84,8 +84,8 @@ def credit_cover_requirement(
 ) -> Decimal:
     """Credit Cover Requirement = VaR - (Maximum Credit Value x Unsecured Credit Factor), >= 0.
 
-    Source: SEC J3.2 as quoted in guidance s.9; never below zero (domain.md). The factor is a
-    proportion of the Maximum Credit Value, so it must lie in [0, 1].
+    Source: SEC J3.2 as quoted in the User Entry Process Guidance v1.3, s.9; never below zero.
+    The factor is a proportion of the Maximum Credit Value, so it must lie in [0, 1].
     """
     var = _non_negative(value_at_risk, "value_at_risk")
     mcv = _non_negative(maximum_credit_value, "maximum_credit_value")
@@ -207,7 +207,7 @@ def _describe(item: CreditSupportItem) -> str:
 def refusal_reason(item: CreditSupportItem, assessed_on: date) -> str | None:
     """Why ``item`` does not count as Credit Support on ``assessed_on``, or None if it counts.
 
-    SEC Appendix A (seed 002): a Bank Guarantee comes from a bank with the Required Bank Rating
+    SEC Appendix A: a Bank Guarantee comes from a bank with the Required Bank Rating
     and has at least one month left until it expires (an expiry exactly one calendar month
     away still counts); a Letter of Credit comes from a bank with the Required Bank Rating; a
     Cash Deposit always counts. An instrument already expired never counts.

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.roles import SUPPLIER_ROLES, PartyCategory, PartyProfile, UserRole
 
-_GUIDANCE = "SECAS User Entry Process Guidance v1.3 (June 2018) s.2.2 (seed 002)"
+_GUIDANCE = "User Entry Process Guidance v1.3 (June 2018), s.2.2"
 
 
 class MandateDate(BaseModel):
@@ -33,12 +33,12 @@ LARGE_SUPPLIER = MandateDate(
 SMALL_DOMESTIC_SUPPLIER = MandateDate(
     applies_to="Small (other) domestic Supplier",
     due=date(2017, 11, 25),
-    source=_GUIDANCE + "; SEC Checklist for Small Suppliers v1.3 (seed 001)",
+    source=_GUIDANCE + "; SEC Checklist for Small Suppliers v1.3 (Dec 2017)",
 )
 NON_DOMESTIC_SUPPLIER = MandateDate(
     applies_to="Non-domestic Supplier",
     due=date(2018, 8, 31),
-    source=_GUIDANCE + "; SEC Checklist for Small Suppliers v1.3 (seed 001)",
+    source=_GUIDANCE + "; SEC Checklist for Small Suppliers v1.3 (Dec 2017)",
 )
 ELECTRICITY_DNO = MandateDate(
     applies_to="Electricity Distribution Network Operator", due=date(2017, 11, 12), source=_GUIDANCE
@@ -46,12 +46,12 @@ ELECTRICITY_DNO = MandateDate(
 ELECTRICITY_DNO_ALTERNATIVE = MandateDate(
     applies_to="Electricity Distribution Network Operator",
     due=date(2018, 1, 21),
-    source="Gemserv, 'De-mystifying the DCC User Entry Process' (late 2017, seed 003)",
+    source="Gemserv, 'De-mystifying the DCC User Entry Process' (late 2017)",
 )
 
 CME_NOTE = (
     "new entrant under Controlled Market Entry: derogated until it leaves CME; ask the Ofgem "
-    "Licensing team (guidance s.2.2)"
+    "Licensing team (User Entry Process Guidance v1.3, s.2.2)"
 )
 
 
@@ -74,7 +74,7 @@ def _from(d: MandateDate, *, derogated: bool = False, note: str = "") -> Mandate
 
 
 def mandate_for(party: PartyProfile, role: UserRole) -> Mandate:
-    """The DCC User mandate for ``party`` acting in ``role`` (guidance s.2.2; domain.md).
+    """The DCC User mandate for ``party`` in ``role`` (User Entry Process Guidance v1.3, s.2.2).
 
     Suppliers (Large / Small category) in a supplier role: Large domestic 25 May 2017, Small
     domestic 25 Nov 2017, non-domestic 31 Aug 2018; a Controlled Market Entry new entrant is

@@ -292,7 +292,7 @@ def next_deadline(state: CaseState) -> date | None:
 
 
 def forecast_completion(state: CaseState, today: date, calendar: WorkingDayCalendar) -> date | None:
-    """Earliest likely completion from the case's state and the indicative durations (seed 001).
+    """Earliest likely completion from the case's state and the indicative durations.
 
     Each unmet requirement is projected forward with the indicative durations of
     :mod:`domain.estimates`; the forecast is the latest of them plus SECAS verification.

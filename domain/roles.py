@@ -43,7 +43,7 @@ SUPPLIER_ROLES: frozenset[UserRole] = frozenset(
 
 
 class PartyCategory(StrEnum):
-    """SECAS Party categories (seed 000 checklists; domain.md)."""
+    """SECAS Party categories (SECAS "The DCC User Entry Process" v2.1 (Dec 2017), checklists)."""
 
     LARGE_SUPPLIER = "large_supplier"
     SMALL_SUPPLIER = "small_supplier"
@@ -87,7 +87,7 @@ ROLE_LICENCE: dict[UserRole, Licence] = {
     UserRole.ELECTRICITY_DISTRIBUTOR: Licence.ELECTRICITY_DISTRIBUTION,
     UserRole.GAS_TRANSPORTER: Licence.GAS_TRANSPORTATION,
 }
-"""The licence each licence-based role needs (guidance s.3; domain.md "Parties, roles")."""
+"""The licence each licence-based role needs (User Entry Process Guidance v1.3 (June 2018), s.3)."""
 
 
 class PartyProfile(BaseModel):
@@ -136,16 +136,16 @@ def check_eligibility(party: PartyProfile, role: UserRole) -> None:
         if not party.mop_or_mam:
             raise IneligibleError(
                 f"{role.label} needs the Party to be Meter Operator or Meter Asset Manager for "
-                f"at least one MPAN or MPRN (guidance s.3); {party.party_name} is registered "
-                "as neither",
+                "at least one MPAN or MPRN (User Entry Process Guidance v1.3, s.3); "
+                f"{party.party_name} is registered as neither",
                 field="role",
             )
         return
     needed = ROLE_LICENCE[role]
     if needed not in party.licences:
         raise IneligibleError(
-            f"{role.label} needs {_article(needed.label)} {needed.label} licence "
-            f"(guidance s.3); {party.party_name} holds: {_holdings(party)}",
+            f"{role.label} needs {_article(needed.label)} {needed.label} licence (User Entry "
+            f"Process Guidance v1.3, s.3); {party.party_name} holds: {_holdings(party)}",
             field="role",
         )
 

@@ -29,13 +29,13 @@ def _octet_count_fault(text: str, digits: int) -> InvalidInputError:
 def parse_user_id(text: str) -> str:
     """Normalise an EUI-64 User ID to 16 lower-case hex digits, or raise InvalidInputError.
 
-    Accepted forms (domain.md "User IDs", the forms DCC tooling accepts): 16 hex digits with no
-    separator (``90b3d51f30010000``), or 8 octets of two hex digits joined by one kind of
-    separator, all hyphens or all single spaces (``90-B3-D5-1F-30-01-00-00``,
+    Accepted forms (those DCC tooling accepts; User Entry Process Guidance v1.3, s.4): 16 hex
+    digits with no separator (``90b3d51f30010000``), or 8 octets of two hex digits joined by
+    one kind of separator, all hyphens or all single spaces (``90-B3-D5-1F-30-01-00-00``,
     ``90 B3 D5 1F 30 01 00 00``). Whitespace around the whole id (a copy-paste artefact) is
     ignored. The message names the fault: octet count, the non-hex character and its 1-based
     position, a leading or trailing separator, mixed or misplaced separators. The all-zero and
-    all-FF ids are not usable ids (EUI-64 reserves them; domain.md).
+    all-FF ids are not usable ids (EUI-64 reserves them).
     """
     if not isinstance(text, str):
         raise _fault(f"a User ID must be text, not {type(text).__name__}")

@@ -58,7 +58,7 @@ def give_notice(
         raise InvalidInputError(
             f"{cmd.planned_start_on.isoformat()} is less than {UEPT_NOTICE_WD} Working Days "
             f"after the notice of {on.isoformat()}; the earliest start is {earliest.isoformat()} "
-            "(guidance s.5.2)",
+            "(User Entry Process Guidance v1.3, s.5.2)",
             field="planned_start_on",
         )
     return [
@@ -92,7 +92,8 @@ def start_uept(
     if on < u.earliest_start_on:
         raise InvalidInputError(
             f"UEPT may not start before {u.earliest_start_on.isoformat()}, {UEPT_NOTICE_WD} "
-            f"Working Days after the notice of {u.notice_given_on.isoformat()} (guidance s.5.2)",
+            f"Working Days after the notice of {u.notice_given_on.isoformat()} (User Entry "
+            "Process Guidance v1.3, s.5.2)",
             field="effective_on",
         )
     missing = [x for x in ev.ENTRY_CRITERIA if x not in u.criteria]

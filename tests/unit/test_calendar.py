@@ -1,4 +1,4 @@
-"""Working-Day calendar (SEC Working Day definition; domain.md "Working Days")."""
+"""Working-Day calendar (SEC Appendix A "Working Day"; Banking and Financial Dealings Act 1971)."""
 
 from __future__ import annotations
 

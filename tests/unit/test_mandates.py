@@ -1,4 +1,4 @@
-"""DCC User mandates (guidance s.2.2; seeds 001, 003)."""
+"""DCC User mandates (User Entry Process Guidance v1.3, s.2.2; Small Supplier checklist)."""
 
 from __future__ import annotations
 

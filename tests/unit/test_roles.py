@@ -98,7 +98,8 @@ def test_gas_supplier_message_names_missing_and_held() -> None:
     with pytest.raises(IneligibleError) as info:
         check_eligibility(party(licences=[Licence.ELECTRICITY_SUPPLY]), UserRole.GAS_SUPPLIER)
     assert info.value.message.startswith(
-        "Gas Supplier needs a gas supply licence (guidance s.3); Acme Energy holds: "
+        "Gas Supplier needs a gas supply licence (User Entry Process Guidance v1.3, s.3); "
+        "Acme Energy holds: "
         "electricity supply"
     )
 

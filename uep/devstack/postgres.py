@@ -183,7 +183,8 @@ def stop_embedded(pgdata: Path) -> None:
     pgdata = pgdata.expanduser().resolve()
     if _running_pid(pgdata) is None:
         return
-    _pg("pg_ctl", ["-D", str(pgdata), "-w", "-m", "fast", "stop"], _run_as())
+    # a loaded machine can take a while to write the shutdown checkpoint: wait up to 2 minutes
+    _pg("pg_ctl", ["-D", str(pgdata), "-w", "-t", "120", "-m", "fast", "stop"], _run_as())
 
 
 def _pg(name: str, args: list[str], user: str | None) -> None:
@@ -195,7 +196,7 @@ def _pg(name: str, args: list[str], user: str | None) -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
-        timeout=120,
+        timeout=180,
         check=False,
         cwd="/",  # the server account may not be able to read our working directory
     )

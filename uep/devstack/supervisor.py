@@ -133,8 +133,11 @@ class Stack:
         for child in reversed(self.children):
             stop_child(child)
         if self.embedded_pgdata is not None:
-            with contextlib.suppress(Exception):
+            try:
                 stop_embedded(self.embedded_pgdata)
+            except (EmbeddedPostgresError, OSError, subprocess.SubprocessError) as err:
+                # said, not swallowed: a server left running would hold the port next time
+                print(f"uep dev: the embedded PostgreSQL did not stop: {err}", file=sys.stderr)
         if self.stack_file is not None:
             with contextlib.suppress(OSError):
                 self.stack_file.unlink()
