@@ -6,11 +6,15 @@ The only domain module that imports ``holidays``: everything else takes the snap
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Literal
 
 import holidays as holidays_pkg
 
 from domain.calendar import WorkingDayCalendar
 from domain.errors import InvalidInputError
+
+Region = Literal["england-and-wales", "scotland", "northern-ireland"]
+"""A Working-Day calendar region a case may run under (the keys of :data:`REGIONS`)."""
 
 REGIONS: dict[str, tuple[str, str]] = {
     "england-and-wales": ("GB", "ENG"),

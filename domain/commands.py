@@ -8,20 +8,34 @@ date the fact took effect (default: today); ``message_id`` makes a repeated mess
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from domain.assurance import AssuranceStatus, RulesVersion
-from domain.credit import CreditSupportItem
+from domain.calendar_data import REGIONS, Region
+from domain.credit import CreditSupportForm, CreditSupportItem
 from domain.errors import DomainError
 from domain.events import DisputeSubject, EntryCriterion, Recipient, Requirement
-from domain.roles import PartyProfile, UserRole
+from domain.limits import (
+    LIST_MAX,
+    USER_ID_TEXT_MAX,
+    Amount,
+    Day,
+    Factor,
+    Flag,
+    MessageId,
+    Name,
+    OptionalName,
+    OptionalText,
+    Text,
+)
+from domain.roles import Licence, PartyCategory, PartyProfile, UserRole
 from domain.userid import parse_user_id
 
 Area = Literal["security", "privacy"]
+DisputeId = Annotated[str, Field(min_length=2, max_length=12, pattern=r"^D[0-9]{1,10}$")]
+"""A dispute's id as the case numbered it: D1, D2, ..."""
 
 
 class Command(BaseModel):
@@ -29,17 +43,37 @@ class Command(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    effective_on: date | None = Field(
+    effective_on: Day | None = Field(
         default=None, description="Date the fact took effect (YYYY-MM-DD); default today."
     )
-    message_id: str | None = Field(
+    message_id: MessageId | None = Field(
         default=None,
-        max_length=200,
         description="Sender's id for this message; a repeat with the same id changes nothing.",
     )
-    actor: str | None = Field(
-        default=None, max_length=200, description="Who sent it (person or system)."
-    )
+    actor: Name | None = Field(default=None, description="Who sent it (person or system).")
+
+
+class PartyInput(PartyProfile):
+    """The Party as a start input gives it: every field bounded (see domain.limits)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    party_name: Name
+    licences: list[Licence] = Field(default_factory=list, max_length=len(Licence))
+    category: PartyCategory
+    acceded: Flag = True
+    mop_or_mam: Flag = False
+    supplies_domestic: Flag = True
+    is_idno: Flag = False
+    controlled_market_entry: Flag = False
+
+
+def _as_input(value: object) -> object:
+    """A recorded model (a profile, an instrument) given where input is expected is checked
+    as input: the input models bound what the recorded ones, read back from the store, do not."""
+    if isinstance(value, BaseModel) and type(value) in (PartyProfile, CreditSupportItem):
+        return value.model_dump()
+    return value
 
 
 class StartCase(BaseModel):
@@ -47,18 +81,22 @@ class StartCase(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    party: PartyProfile
+    party: Annotated[PartyInput, BeforeValidator(_as_input)]
     role: UserRole
     rules_version: RulesVersion | None = Field(
         default=None, description="Rules the case runs under; default: those in force today."
     )
-    calendar_region: str = Field(default="england-and-wales")
-    started_on: date | None = Field(default=None, description="Date SECAS was notified.")
-    actor: str | None = None
+    calendar_region: Region = Field(
+        default="england-and-wales", description="Working-Day calendar: " + ", ".join(REGIONS)
+    )
+    started_on: Day | None = Field(default=None, description="Date SECAS was notified.")
+    actor: Name | None = None
 
 
 class _UserIdCommand(Command):
-    user_id: str = Field(description="EUI-64 User ID, e.g. 90-B3-D5-1F-30-01-00-00")
+    user_id: str = Field(
+        max_length=USER_ID_TEXT_MAX, description="EUI-64 User ID, e.g. 90-B3-D5-1F-30-01-00-00"
+    )
 
     @field_validator("user_id")
     @classmethod
@@ -80,7 +118,7 @@ class AcceptUserId(_UserIdCommand):
 class RejectUserId(_UserIdCommand):
     """The DCC rejects the proposed User ID."""
 
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Text
 
 
 class RecordSreptCompleted(Command):
@@ -90,13 +128,13 @@ class RecordSreptCompleted(Command):
 class GiveUeptNotice(Command):
     """The Party gives notice of the date it wants to start UEPT (60 WD)."""
 
-    planned_start_on: date
+    planned_start_on: Day
 
 
 class ConfirmEntryCriteria(Command):
     """One or more UEPT entry criteria are met."""
 
-    criteria: list[EntryCriterion] = Field(min_length=1)
+    criteria: list[EntryCriterion] = Field(min_length=1, max_length=LIST_MAX)
 
 
 class StartUept(Command):
@@ -115,20 +153,20 @@ class ConcludeUeptReview(Command):
     """The DCC reviewed the report: concluded, or further testing required."""
 
     outcome: Literal["concluded", "further_testing_required"]
-    notes: str = Field(default="", max_length=4000)
+    notes: OptionalText = ""
 
 
 class RecordQualityGateMeeting(Command):
     """The exit quality gate review meeting was held."""
 
-    successful: bool
-    notes: str = Field(default="", max_length=4000)
+    successful: Flag
+    notes: OptionalText = ""
 
 
 class IssueTestCompletionCertificate(Command):
     """The DCC issues the Test Completion Certificate."""
 
-    certificate_ref: str = Field(min_length=1, max_length=200)
+    certificate_ref: Name
 
 
 class BookAssessment(Command):
@@ -136,7 +174,7 @@ class BookAssessment(Command):
 
     area: ClassVar[Area]
     kind: Literal["pre_assessment", "full", "follow_up"] = "full"
-    assessment_on: date
+    assessment_on: Day
 
 
 class CompleteAssessment(Command):
@@ -150,7 +188,7 @@ class SetAssuranceStatus(Command):
 
     area: ClassVar[Area]
     status: AssuranceStatus
-    conditions: str = Field(default="", max_length=4000)
+    conditions: OptionalText = ""
 
 
 class BookSecurityAssessment(BookAssessment):
@@ -192,12 +230,12 @@ class SetPrivacyStatus(SetAssuranceStatus):
 class NotifyCreditCoverRequirement(Command):
     """The DCC notifies the Credit Cover Requirement (J3.2), given or from its parts."""
 
-    requirement: Decimal | None = Field(default=None, ge=0)
-    value_at_risk: Decimal | None = Field(default=None, ge=0)
-    maximum_credit_value: Decimal | None = Field(default=None, ge=0)
-    unsecured_credit_factor: Decimal | None = Field(default=None, ge=0, le=1)
-    threshold: Decimal | None = Field(
-        default=None, ge=0, description="The DCC's notified threshold; default from CPI data."
+    requirement: Annotated[Amount, Field(ge=0)] | None = None
+    value_at_risk: Annotated[Amount, Field(ge=0)] | None = None
+    maximum_credit_value: Annotated[Amount, Field(ge=0)] | None = None
+    unsecured_credit_factor: Factor | None = None
+    threshold: Annotated[Amount, Field(ge=0)] | None = Field(
+        default=None, description="The DCC's notified threshold; default from CPI data."
     )
 
     @model_validator(mode="after")
@@ -211,10 +249,24 @@ class NotifyCreditCoverRequirement(Command):
         return self
 
 
+class CreditSupportInput(CreditSupportItem):
+    """One instrument as the Party lodges it: every field bounded (see domain.limits)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    form: CreditSupportForm
+    amount: Annotated[Amount, Field(gt=0)]
+    provider: Name | None = None
+    expires_on: Day | None = None
+    required_bank_rating: Flag = True
+
+
 class LodgeCreditSupport(Command):
     """The Party lodges Credit Support (Bank Guarantee, Letter of Credit, Cash Deposit)."""
 
-    items: list[CreditSupportItem] = Field(min_length=1)
+    items: list[Annotated[CreditSupportInput, BeforeValidator(_as_input)]] = Field(
+        min_length=1, max_length=LIST_MAX
+    )
 
 
 class AssessCreditSupport(Command):
@@ -225,49 +277,49 @@ class VerifyEvidence(Command):
     """SECAS verified the evidence for one requirement (H1.11)."""
 
     requirement: Requirement
-    reference: str = Field(default="", max_length=200)
+    reference: OptionalName = ""
 
 
 class RaiseDispute(Command):
     """The Party raises a dispute under H1.13."""
 
     subject: DisputeSubject
-    reason: str = Field(min_length=1, max_length=4000)
+    reason: Text
 
 
 class RecordPanelDetermination(Command):
     """The SEC Panel determined a dispute."""
 
-    dispute_id: str
-    upheld: bool
-    summary: str = Field(default="", max_length=4000)
+    dispute_id: DisputeId
+    upheld: Flag
+    summary: OptionalText = ""
 
 
 class ReferDisputeToOfgem(Command):
     """The Party refers the Panel's determination to Ofgem."""
 
-    dispute_id: str
+    dispute_id: DisputeId
 
 
 class RecordOfgemDetermination(Command):
     """Ofgem made its final determination."""
 
-    dispute_id: str
-    upheld: bool
-    summary: str = Field(default="", max_length=4000)
+    dispute_id: DisputeId
+    upheld: Flag
+    summary: OptionalText = ""
 
 
 class WithdrawCase(Command):
     """The Party withdraws from the UEP for this role."""
 
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Text
 
 
 class CorrectCalendar(Command):
     """Add or remove non-working days; open DCC deadlines are recomputed."""
 
-    add_holidays: list[date] = Field(default_factory=list)
-    remove_holidays: list[date] = Field(default_factory=list)
+    add_holidays: list[Day] = Field(default_factory=list, max_length=LIST_MAX)
+    remove_holidays: list[Day] = Field(default_factory=list, max_length=LIST_MAX)
 
 
 class RecordCompletionNotice(Command):

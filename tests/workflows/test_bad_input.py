@@ -73,7 +73,7 @@ BAD_FIELDS: list[tuple[str, dict[str, Any], str]] = [
     (
         "give_uept_notice",
         {"planned_start_on": "next week"},
-        "planned_start_on: Input should be a valid date",
+        "planned_start_on: must be a date written YYYY-MM-DD",
     ),
     ("confirm_entry_criteria", {"criteria": ["coffee"]}, "criteria.0: Input should be"),
     ("book_security_assessment", {"assessment_on": "2027-13-01"}, "assessment_on:"),
