@@ -15,14 +15,16 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.errors import StoreRefusal
+from activities.errors import RequestRefusal, StoreRefusal
 from domain.calendar import WorkingDayCalendar
 from domain.calendar_data import build_calendar
+from domain.errors import DomainError
 from eventstore.models import (
     AppendResult,
     EventStorePort,
     ExpectedVersionError,
     NewEvent,
+    UnstorableEventError,
     UserIdClaimChange,
     UserIdClaimError,
 )
@@ -96,6 +98,11 @@ class CaseActivities:
             raise ApplicationError(
                 str(err), type=StoreRefusal.USER_ID_CONFLICT, non_retryable=True
             ) from err
+        except UnstorableEventError as err:
+            logger.warning("events refused by the store", reason=str(err))
+            raise ApplicationError(
+                str(err), type=StoreRefusal.UNSTORABLE, non_retryable=True
+            ) from err
         logger.info(
             "events appended",
             types=[e.type for e in request.events],
@@ -112,7 +119,12 @@ class CaseActivities:
     @activity.defn(name="load_calendar")
     async def load_calendar(self, request: CalendarRequest) -> WorkingDayCalendar:
         """A Working-Day calendar snapshot, so the holiday data reaches the workflow by history."""
-        return build_calendar(request.region, request.first_year, request.last_year)
+        try:
+            return build_calendar(request.region, request.first_year, request.last_year)
+        except DomainError as err:
+            raise ApplicationError(
+                str(err), type=RequestRefusal.INVALID_REQUEST, non_retryable=True
+            ) from err
 
     @activity.defn(name="send_completion_notice")
     async def send_completion_notice(self, notice: NoticeRequest) -> None:

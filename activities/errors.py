@@ -18,3 +18,13 @@ class StoreRefusal(StrEnum):
 
     USER_ID_CONFLICT = "UserIdConflict"
     """A User ID claim breaks the sharing rule (H1.4)."""
+
+    UNSTORABLE = "Unstorable"
+    """The database will never accept the events as they are."""
+
+
+class RequestRefusal(StrEnum):
+    """Why an activity refused its request outright (retrying cannot help)."""
+
+    INVALID_REQUEST = "InvalidActivityRequest"
+    """The request itself is wrong (an unknown calendar region, an impossible span)."""

@@ -22,7 +22,7 @@ from domain.handlers.common import effective_date, require_not_paused, require_o
 from domain.handlers.completion import completion_notice
 from domain.handlers.uept import missed_deadlines, next_dcc_due, step_key, watchable_steps
 from domain.mandates import mandate_for
-from domain.roles import check_eligibility
+from domain.roles import PartyProfile, check_eligibility
 from domain.state import CaseState
 
 __all__ = [
@@ -61,7 +61,7 @@ def start_case(cmd: c.StartCase, case_id: str, today: date) -> list[ev.Event]:
         ev.CaseStarted(
             effective_on=effective,
             case_id=case_id,
-            party=cmd.party,
+            party=PartyProfile.model_validate(cmd.party.model_dump()),
             role=cmd.role,
             rules_version=rules,
             calendar_region=cmd.calendar_region,

@@ -34,6 +34,9 @@ EARLIEST_DATE = date(2013, 1, 1)
 """No fact of the User Entry Process predates the Smart Energy Code (designated 2013)."""
 LATEST_DATE = date(2099, 12, 31)
 """No date of a case lies this far ahead; a later one is a typing error."""
+PLANNED_YEARS_MAX = 5
+"""A date planned ahead (a UEPT start, an assessment) lies at most this many years after the
+notice that gives it."""
 AMOUNT_DIGITS = 15
 """Digits in a money amount (GBP): up to 13 before the point and 2 after."""
 AMOUNT_PLACES = 2
@@ -41,8 +44,8 @@ AMOUNT_PLACES = 2
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _CONTROL_IN_NAME = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _BIDI = re.compile(r"[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_ASCII_DECIMAL = re.compile(r"^-?\d{1,13}(\.\d{1,2})?$")
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_ASCII_DECIMAL = re.compile(r"^-?[0-9]{1,13}(\.[0-9]{1,2})?$")
 _MESSAGE_ID = r"^[\x21-\x7e]+$"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from eventstore.claims import apply_claims
 from eventstore.hashing import event_hash, verify_events
@@ -15,6 +16,7 @@ from eventstore.models import (
     ExpectedVersionError,
     NewEvent,
     RecordedEvent,
+    UnstorableEventError,
     UserIdClaimChange,
 )
 
@@ -22,6 +24,17 @@ from eventstore.models import (
 def utc_now() -> datetime:
     """Wall-clock time in UTC, at the microsecond precision PostgreSQL keeps."""
     return datetime.now(UTC)
+
+
+def _has_nul(value: Any) -> bool:
+    """Whether a NUL character hides anywhere in a JSON-like value."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 class InMemoryEventStore:
@@ -44,6 +57,9 @@ class InMemoryEventStore:
     ) -> AppendResult:
         """Append after ``expected_version`` (0 for a new stream); idempotent by event id."""
         check_new_events(events)
+        if any(_has_nul(e.data) or _has_nul(e.metadata) for e in events):
+            # PostgreSQL's text and jsonb cannot hold NUL; refuse what the real store refuses
+            raise UnstorableEventError("PostgreSQL refuses to store these events: NUL in text")
         async with self._lock:
             stored = [self._by_id.get(str(e.event_id)) for e in events]
             duplicate = find_duplicate(stream_id, events, stored)

@@ -97,6 +97,11 @@ class UserIdClaimError(EventStoreError):
     """A User ID claim breaks the sharing rule; nothing was written."""
 
 
+class UnstorableEventError(EventStoreError):
+    """The database will never accept these events as they are (a NUL in text, a value out of
+    range): retrying cannot help; nothing was written."""
+
+
 class EventStorePort(Protocol):
     """What the activities and tools need of an event store."""
 

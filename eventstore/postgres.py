@@ -32,6 +32,7 @@ from eventstore.models import (
     ExpectedVersionError,
     NewEvent,
     RecordedEvent,
+    UnstorableEventError,
     UserIdClaimChange,
     UserIdClaimError,
 )
@@ -179,7 +180,13 @@ class PostgresEventStore:
             await self._commit_batch([item])
         else:
             self._enqueue(item)
-        return await item.future
+        try:
+            return await item.future
+        except (asyncpg.DataError, asyncpg.ProgramLimitExceededError) as err:
+            # the data itself is what PostgreSQL refuses: the same append would fail for ever
+            raise UnstorableEventError(
+                f"PostgreSQL refuses to store these events: {type(err).__name__}"
+            ) from err
 
     async def close(self) -> None:
         """Stop the batcher (pending appends are failed); the pool stays open."""

@@ -29,6 +29,15 @@ class Refusal(StrEnum):
     NOT_READY = "not_ready"
     """The case is not ready for messages yet."""
 
+    DUPLICATE_CONFLICT = "duplicate_conflict"
+    """A message id already used for a different message."""
+
+    UNSTORABLE = "unstorable"
+    """The event store can never accept what the message would record."""
+
+    INTERNAL = "internal_error"
+    """Something unforeseen; the message changed nothing and the case carries on."""
+
 
 def _codes(cls: type[DomainError]) -> set[str]:
     return {cls.code}.union(*(_codes(sub) for sub in cls.__subclasses__()))
@@ -38,14 +47,28 @@ REFUSAL_TYPES: frozenset[str] = frozenset({*Refusal, *_codes(DomainError)})
 """Every ApplicationError type that means "the input was refused", not "something broke"."""
 
 
+REFUSAL_MAX = 2000
+"""Characters in a refusal: it travels back through Temporal and must stay small."""
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, marked when cut (never echo a huge value back)."""
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "\u2026"
+
+
 def refusal(message: str, kind: Refusal, details: object | None = None) -> ApplicationError:
-    """A non-retryable refusal of the given kind."""
+    """A non-retryable refusal of the given kind, its message bounded."""
     args = () if details is None else (details,)
-    return ApplicationError(message, *args, type=kind, non_retryable=True)
+    return ApplicationError(shorten(message, REFUSAL_MAX), *args, type=kind, non_retryable=True)
 
 
 def domain_refusal(err: DomainError) -> ApplicationError:
     """A domain refusal as the error a sender sees: its code, the field and what the case
-    waits for."""
-    details = {"field": err.field, "waiting_for": err.waiting_for}
-    return ApplicationError(str(err), details, type=err.code, non_retryable=True)
+    waits for (all bounded)."""
+    details = {
+        "field": err.field,
+        "waiting_for": [shorten(w, 300) for w in err.waiting_for[:20]],
+    }
+    return ApplicationError(
+        shorten(str(err), REFUSAL_MAX), details, type=err.code, non_retryable=True
+    )

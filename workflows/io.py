@@ -22,10 +22,18 @@ class CarriedState(BaseModel):
     rejected: list[RejectedMessage] = Field(default_factory=list)
     duplicates_ignored: int = 0
     watched_steps: list[str] = Field(default_factory=list)
+    seen_fingerprints: dict[str, str] = Field(default_factory=dict)
+    """Message id -> what the message said (name and content digest): a reused id with other
+    content is refused, not answered as a duplicate."""
 
 
 class WorkflowInput(StartCase):
-    """The workflow's input: a :class:`StartCase`, plus internal fields for continue-as-new."""
+    """A run's input: the :class:`StartCase` a case was started with and, for a run that
+    continues an earlier one, the state carried over.
+
+    Internal: only a run that Temporal itself continued (``continued_run_id`` set) may carry
+    state; a start from outside is the public :class:`StartCase` and nothing more.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -34,8 +42,8 @@ class WorkflowInput(StartCase):
     )
     continue_as_new_after: int | None = Field(
         default=None,
-        ge=10,
-        description="Internal: continue as new after this many history events (tests).",
+        description="Internal, no longer read: the history limit of runs continued before "
+        "December 2026 (kept so their input still loads).",
     )
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeUpdate
+from temporalio.common import RawValue, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -25,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import commands as c
     from domain import events as ev
     from domain.calendar import WorkingDayCalendar
+    from domain.commands import StartCase
     from domain.decider import (
         decide,
         missed_deadlines,
@@ -39,13 +41,15 @@ with workflow.unsafe.imports_passed_through():
     from domain.view import CaseView, RejectedMessage, build_view, case_summary
     from eventstore.models import AppendResult, NewEvent, UserIdClaimChange
     from workflows import names
-    from workflows.errors import Refusal, domain_refusal, refusal
+    from workflows.errors import Refusal, domain_refusal, refusal, shorten
     from workflows.io import CarriedState, CaseResult, UpdateResult, WorkflowInput
     from workflows.messages import (
+        fingerprint,
         format_validation_error,
         message_id_of,
         parse_message,
         signal_handler,
+        single_argument,
         update_handler,
     )
 
@@ -59,8 +63,14 @@ NOTICE_TIMEOUT = timedelta(seconds=60)
 
 CALENDAR_HORIZON_PATCH = "calendar-horizon-2026-11"
 """Added a timer that wakes the case to extend its calendar; older histories have none."""
-HISTORY_LIMIT = 2_000
 REJECTED_KEPT = 50
+"""Refused signals listed in the case (the newest); each entry is bounded too."""
+HISTORY_EVENTS_LIMIT = 2_000
+HISTORY_BYTES_LIMIT = 8 * 1024 * 1024
+"""When a run hands over to a new one: well under Temporal's own limits (50,000 events,
+50 MB), so a flood of messages, even refused ones, rolls the case over instead of getting it
+terminated."""
+"""Refused signals listed in the case (the newest); each entry is bounded too."""
 
 
 @workflow.defn(name=names.WORKFLOW_TYPE)
@@ -68,13 +78,15 @@ class UserEntryProcess:
     """The User Entry Process for one Party and one User Role."""
 
     @workflow.init
-    def __init__(self, start: Any) -> None:
+    def __init__(self, *args: Any) -> None:
         self._input: WorkflowInput | None = None
         self._start_error: str | None = None
         try:
-            self._input = WorkflowInput.model_validate(start)
-        except ValidationError as err:
-            self._start_error = "start input: " + format_validation_error(err)
+            self._input = self._read_input(args)
+        except ApplicationError as err:
+            self._start_error = err.message
+        except DomainError as err:
+            self._start_error = shorten(str(err), 1000)
         self._run: CarriedState | None = None
         self._rejected_while_opening: list[RejectedMessage] = []
         self._lock = asyncio.Lock()
@@ -84,7 +96,7 @@ class UserEntryProcess:
     # -- the process ---------------------------------------------------------------------
 
     @workflow.run
-    async def run(self, start: Any) -> CaseResult:
+    async def run(self, *args: Any) -> CaseResult:
         """Open the case, follow it until it completes or is withdrawn, then send the notices."""
         params = self._open_input()
         await self._open_case(params)
@@ -106,16 +118,36 @@ class UserEntryProcess:
             stream_version=self.run_state.stream_version,
         )
 
-    def _open_input(self) -> WorkflowInput:
-        if self._input is None:
-            raise refusal(self._start_error or "no input", Refusal.INVALID_INPUT)
-        expected = names.workflow_id(self._input.party.party_id, self._input.role)
-        if workflow.info().workflow_id != expected:
+    def _read_input(self, args: tuple[Any, ...]) -> WorkflowInput:
+        """The start input, checked in full before anything is written: its shape, its
+        workflow id, and that the Party may enter the role. State carried over is accepted
+        only from a run Temporal itself continued, never from a start."""
+        raw = single_argument("start input", args)
+        info = workflow.info()
+        try:
+            if isinstance(raw, dict) and "continued" in raw and info.continued_run_id:
+                params = WorkflowInput.model_validate(raw)
+            else:
+                params = WorkflowInput.model_validate(StartCase.model_validate(raw).model_dump())
+        except ValidationError as err:
+            raise refusal(
+                "start input: " + format_validation_error(err), Refusal.INVALID_INPUT
+            ) from None
+        expected = names.workflow_id(params.party.party_id, params.role)
+        if info.workflow_id != expected:
             raise refusal(
                 f"workflow id must be {expected!r} for this Party and role "
-                f"(got {workflow.info().workflow_id!r})",
+                f"(got {shorten(info.workflow_id, 100)!r})",
                 Refusal.INVALID_INPUT,
             )
+        if params.continued is None:
+            start_case(params, info.workflow_id, self._today())  # refuses an ineligible Party
+        return params
+
+    def _open_input(self) -> WorkflowInput:
+        """The input, or the start refused at once with its reason (never "opening" for ever)."""
+        if self._input is None:
+            raise refusal(self._start_error or "no input", Refusal.INVALID_INPUT)
         return self._input
 
     async def _open_case(self, params: WorkflowInput) -> None:
@@ -297,48 +329,92 @@ class UserEntryProcess:
             return {"status": "opening", "detail": self._start_error or "the case is being opened"}
         return build_view(run.case, self._today(), run.calendar, run.rejected, run.stream_version)
 
-    def _validate(self, name: str, payload: Any) -> None:
+    @workflow.signal(dynamic=True, description="Any other signal name: refused and listed.")
+    async def unknown_signal(self, name: str, args: Sequence[RawValue]) -> None:
+        """A signal no handler knows: listed under rejected messages, nothing else."""
+        self._reject(name, None, f"unknown signal {shorten(name, 60)!r}; known: {_signal_names()}")
+
+    @workflow.update(dynamic=True, description="Any other update name: refused.")
+    async def unknown_update(self, name: str, args: Sequence[RawValue]) -> None:
+        """Never runs: the validator refuses every unknown update."""
+        raise refusal(f"unknown update {shorten(name, 60)!r}", Refusal.INVALID_INPUT)
+
+    @unknown_update.validator
+    def _refuse_unknown_update(self, name: str, args: Sequence[RawValue]) -> None:
+        raise refusal(
+            f"unknown update {shorten(name, 60)!r}; known: {', '.join(sorted(c.MESSAGES))}",
+            Refusal.INVALID_INPUT,
+        )
+
+    def _validate(self, name: str, args: tuple[Any, ...]) -> None:
         """Refuse bad input before it reaches history: shape first, then the domain rules."""
-        command = parse_message(name, payload)
+        command = parse_message(name, args)
         if self._start_error is not None:
-            raise ApplicationError(
-                f"the case could not open: {self._start_error}", type=Refusal.INVALID_INPUT
-            )
+            raise refusal(f"the case could not open: {self._start_error}", Refusal.INVALID_INPUT)
         run = self._run
         if run is None:
             return  # still opening: the handler waits for the case and decides then
-        if command.message_id and command.message_id in run.seen_messages:
+        if self._is_repeat(run, name, command):
             return  # a repeat is answered with the first result, changing nothing
         try:
             decide(run.case, command, self._today(), run.calendar)
         except DomainError as err:
             raise domain_refusal(err) from None
 
-    async def _apply_update(self, name: str, payload: Any) -> UpdateResult:
-        command = parse_message(name, payload)
+    def _is_repeat(self, run: CarriedState, name: str, command: c.Command) -> bool:
+        """Whether the message repeats one already applied; a refusal if its id was used for
+        a different message (idempotency keys on the id and the content)."""
+        message_id = command.message_id
+        if not message_id or message_id not in run.seen_messages:
+            return False
+        first = run.seen_fingerprints.get(message_id)
+        if first is not None and first != fingerprint(name, command):
+            raise refusal(
+                f"{name}: message_id {shorten(message_id, 64)!r} was already used for another "
+                f"message ({first.partition(':')[0]} with other content); a repeat must be the "
+                "same message, a new message needs a new message_id",
+                Refusal.DUPLICATE_CONFLICT,
+            )
+        return True
+
+    async def _apply_update(self, name: str, args: tuple[Any, ...]) -> UpdateResult:
+        command = parse_message(name, args)
         await workflow.wait_condition(lambda: self._run is not None)
         async with self._lock:
             run = self.run_state
-            if command.message_id and command.message_id in run.seen_messages:
+            if self._is_repeat(run, name, command):
+                assert command.message_id is not None
                 return self._result(run.seen_messages[command.message_id], duplicate=True)
             try:
                 events = decide(run.case, command, self._today(), run.calendar)
+                await self._persist(events, name, command.actor or "operator", command.message_id)
+                events += await self._record_missed_locked()
             except DomainError as err:
                 raise domain_refusal(err) from None
-            await self._persist(events, name, command.actor or "operator", command.message_id)
-            events += await self._record_missed_locked()
+            except (ApplicationError, ActivityError):
+                raise
+            except Exception as err:  # never fail the workflow task: the case must go on
+                workflow.logger.exception("update %s failed unexpectedly", name)
+                raise refusal(
+                    f"{name}: not recorded: {type(err).__name__}", Refusal.INTERNAL
+                ) from None
             if isinstance(command, c.CorrectCalendar):
                 run.calendar = run.calendar.corrected(command.add_holidays, command.remove_holidays)
             types: list[str] = [e.type for e in events]
-            if command.message_id:
-                run.seen_messages[command.message_id] = types
+            self._remember(run, name, command, types)
             return self._result(types)
 
-    async def _apply_signal(self, name: str, payload: Any) -> None:
+    def _remember(self, run: CarriedState, name: str, command: c.Command, types: list[str]) -> None:
+        """Remember an applied message by its id and content, so a repeat changes nothing."""
+        if command.message_id:
+            run.seen_messages[command.message_id] = types
+            run.seen_fingerprints[command.message_id] = fingerprint(name, command)
+
+    async def _apply_signal(self, name: str, args: tuple[Any, ...]) -> None:
         try:
-            command = parse_message(name, payload)
+            command = parse_message(name, args)
         except ApplicationError as err:
-            self._reject(name, message_id_of(payload), str(err))
+            self._reject(name, message_id_of(args), err.message)
             return
         if not command.message_id:
             self._reject(
@@ -348,10 +424,13 @@ class UserEntryProcess:
         await workflow.wait_condition(lambda: self._run is not None)
         async with self._lock:
             run = self.run_state
-            if command.message_id in run.seen_messages:
-                run.duplicates_ignored += 1
-                return
             try:
+                if self._is_repeat(run, name, command):
+                    run.duplicates_ignored += 1
+                    self._reject(
+                        name, command.message_id, "already applied (a repeat of this message_id)"
+                    )
+                    return
                 events = decide(run.case, command, self._today(), run.calendar)
                 await self._persist(events, name, command.actor or "system", command.message_id)
                 events += await self._record_missed_locked()
@@ -362,17 +441,27 @@ class UserEntryProcess:
                 cause = err.cause if isinstance(err, ActivityError) else err
                 self._reject(name, command.message_id, str(cause or err))
                 return
-            run.seen_messages[command.message_id] = [e.type for e in events]
+            except Exception as err:  # never fail the workflow task: the case must go on
+                workflow.logger.exception("signal %s failed unexpectedly", name)
+                self._reject(name, command.message_id, f"not recorded: {type(err).__name__}")
+                return
+            self._remember(run, name, command, [e.type for e in events])
 
     def _reject(self, name: str, message_id: str | None, error: str) -> None:
-        workflow.logger.warning("signal %s refused: %s", name, error)
+        """List a refused signal (bounded) and wake the main loop, which rolls the run over
+        when refused messages have made its history long."""
+        workflow.logger.warning("signal %s refused: %s", shorten(name, 60), shorten(error, 300))
         entry = RejectedMessage(
-            name=name, message_id=message_id, received_at=workflow.now(), error=error
+            name=shorten(name, 60),
+            message_id=None if message_id is None else shorten(message_id, 64),
+            received_at=workflow.now(),
+            error=shorten(error, 500),
         )
         if self._run is None:
             self._rejected_while_opening = [*self._rejected_while_opening, entry][-REJECTED_KEPT:]
         else:
             self._run.rejected = [*self._run.rejected, entry][-REJECTED_KEPT:]
+        self._changed = True
 
     def _result(self, types: list[str], duplicate: bool = False) -> UpdateResult:
         return UpdateResult(
@@ -455,11 +544,7 @@ class UserEntryProcess:
             # the state did not evolve; the caller hears the store's reason, not "activity failed".
             cause = err.cause
             if isinstance(cause, ApplicationError):
-                kind = (
-                    Refusal.USER_ID_CONFLICT
-                    if cause.type == StoreRefusal.USER_ID_CONFLICT
-                    else Refusal.STORE_REFUSED
-                )
+                kind = _STORE_REFUSALS.get(cause.type or "", Refusal.STORE_REFUSED)
                 raise refusal(cause.message, kind) from None
             raise
 
@@ -512,9 +597,13 @@ class UserEntryProcess:
         return None if due is None else _midnight(due + timedelta(days=1))
 
     def _history_is_long(self, params: WorkflowInput) -> bool:
-        limit = params.continue_as_new_after or HISTORY_LIMIT
+        """Whether the run should hand over: long or large history (refused messages count)."""
         info = workflow.info()
-        return info.get_current_history_length() >= limit or info.is_continue_as_new_suggested()
+        return (
+            info.get_current_history_length() >= HISTORY_EVENTS_LIMIT
+            or info.get_current_history_size() >= HISTORY_BYTES_LIMIT
+            or info.is_continue_as_new_suggested()
+        )
 
     async def _continue_as_new(self, params: WorkflowInput) -> None:
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -536,6 +625,17 @@ class UserEntryProcess:
     def calendar(self) -> WorkingDayCalendar:
         """The Working-Day calendar snapshot held in history."""
         return self.run_state.calendar
+
+
+_STORE_REFUSALS: dict[str, Refusal] = {
+    StoreRefusal.USER_ID_CONFLICT: Refusal.USER_ID_CONFLICT,
+    StoreRefusal.UNSTORABLE: Refusal.UNSTORABLE,
+}
+"""How the store's refusals reach the sender (anything else: the store refused)."""
+
+
+def _signal_names() -> str:
+    return ", ".join(sorted(name for name, m in c.MESSAGES.items() if m.signal))
 
 
 def _midnight(d: date) -> datetime:

@@ -19,7 +19,7 @@ from domain.deadlines import (
     ASSESSMENT_BOOKING_NOTICE_WEEKS,
 )
 from domain.errors import InvalidInputError
-from domain.handlers.common import not_before, stage_error
+from domain.handlers.common import not_before, not_too_far_ahead, stage_error
 from domain.state import CaseState
 
 # -- (c), (d) assurance -------------------------------------------------------------------
@@ -58,6 +58,7 @@ def book(
         raise InvalidInputError(
             f"the {area} status is {a.status}; book a follow_up assessment", field="kind"
         )
+    not_too_far_ahead(cmd.assessment_on, on, "assessment_on")
     earliest = on + timedelta(weeks=ASSESSMENT_BOOKING_NOTICE_WEEKS)
     if cmd.assessment_on < earliest:
         raise InvalidInputError(

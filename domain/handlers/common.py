@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from domain.errors import InvalidInputError, OutOfStageError
+from domain.limits import PLANNED_YEARS_MAX
 from domain.progress import waiting_for
 from domain.state import CaseState
 
@@ -49,6 +50,20 @@ def require_not_paused(state: CaseState, area: str) -> None:
                 f"the {area} step is paused by dispute {d.dispute_id} until {who} determines it",
                 waiting_for=[f"{who}'s determination of dispute {d.dispute_id}"],
             )
+
+
+def not_too_far_ahead(planned: date, on: date, field: str) -> None:
+    """Refuse a planned date more years ahead of its notice than any real plan (a typo)."""
+    try:
+        limit = on.replace(year=on.year + PLANNED_YEARS_MAX)
+    except ValueError:  # 29 February
+        limit = on.replace(year=on.year + PLANNED_YEARS_MAX, day=28)
+    if planned > limit:
+        raise InvalidInputError(
+            f"{planned.isoformat()} is more than {PLANNED_YEARS_MAX} years after "
+            f"{on.isoformat()}; check the date",
+            field=field,
+        )
 
 
 def stage_error(state: CaseState, message: str) -> OutOfStageError:

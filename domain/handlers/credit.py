@@ -8,6 +8,7 @@ from domain import commands as c
 from domain import events as ev
 from domain.calendar import WorkingDayCalendar
 from domain.credit import (
+    CreditSupportItem,
     assess_credit_support,
     credit_cover_requirement,
     credit_cover_threshold,
@@ -65,7 +66,9 @@ def lodge(
             "Credit Support is lodged once the DCC says it is required "
             f"(credit is {state.credit.phase})",
         )
-    return [ev.CreditSupportLodged(effective_on=on, items=cmd.items)]
+    # recorded as the plain instrument: the input model's bounds are for input, not history
+    items = [CreditSupportItem.model_validate(i.model_dump()) for i in cmd.items]
+    return [ev.CreditSupportLodged(effective_on=on, items=items)]
 
 
 def assess(

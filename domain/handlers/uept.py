@@ -14,10 +14,7 @@ from domain.deadlines import (
     UEPT_NOTICE_WD,
 )
 from domain.errors import InvalidInputError
-from domain.handlers.common import (
-    not_before,
-    stage_error,
-)
+from domain.handlers.common import not_before, not_too_far_ahead, stage_error
 from domain.state import CaseState, DccStepState
 
 
@@ -53,6 +50,7 @@ def give_notice(
     """Notice of the UEPT start: the planned date is at least 60 WD away (s.5.2)."""
     if state.uept.phase not in ("not_started", "notice_given"):
         raise stage_error(state, f"UEPT is already under way ({state.uept.phase})")
+    not_too_far_ahead(cmd.planned_start_on, on, "planned_start_on")
     earliest = cal.add_working_days(on, UEPT_NOTICE_WD)
     if cmd.planned_start_on < earliest:
         raise InvalidInputError(

@@ -25,6 +25,6 @@ class ReorderedUserEntryProcess(UserEntryProcess):
         await super()._open_case(params)
 
     @workflow.run
-    async def run(self, start: Any) -> CaseResult:
+    async def run(self, *args: Any) -> CaseResult:
         """Same process; only the opening differs."""
-        return await super().run(start)
+        return await super().run(*args)

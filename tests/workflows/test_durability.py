@@ -20,16 +20,28 @@ from uep.converter import DATA_CONVERTER
 from workflows import names
 
 
-async def test_continue_as_new_carries_the_case(harness: Harness) -> None:
+async def flood_with_oversized_signals(handle: WorkflowHandle[Any, Any], count: int) -> None:
+    """Signals of about 1 MB each, every one refused (too long a message id): history grows."""
+    for n in range(count):
+        await handle.signal(
+            "verify_evidence", {"requirement": "uept", "message_id": str(n) * 1_000_000}
+        )
+
+
+async def test_a_flood_of_refused_signals_rolls_the_case_over_and_it_carries_on(
+    harness: Harness,
+) -> None:
     today = await story.today(harness)
     begun = today - timedelta(days=200)
-    handle = await story.start(harness, UserRole.GAS_SUPPLIER, begun, continue_as_new_after=40)
+    handle = await story.start(harness, UserRole.GAS_SUPPLIER, begun)
     first_run = harness.client.get_workflow_handle(handle.id, run_id=handle.result_run_id)
     await story.send(handle, "propose_user_id", user_id="90b3d51f300100c1", message_id="p-1")
     await story.send(handle, "accept_user_id", user_id="90b3d51f300100c1")
     await story.uept_certified(handle, begun, today)
     await story.signal(handle, "verify_evidence", requirement="user_id", message_id="v-1")
-    await story.send(handle, "record_srept_completed")  # an update after the signal, to order them
+    # 9 MB of refused signals: past the run's 8 MB, the case hands over to a new run
+    await flood_with_oversized_signals(handle, 9)
+    await story.send(handle, "record_srept_completed")  # an update after the signals, to order them
     last_of_first = (await first_run.fetch_history()).events[-1]
     assert last_of_first.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
     view = await story.view(handle)
