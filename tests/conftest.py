@@ -15,6 +15,14 @@ import pytest
 _exit_status: int | None = None
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print what tests reported (fuzz and chaos counts)."""
+    from tests.summary import LINES
+
+    for line in LINES:
+        terminalreporter.write_line(line)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Remember pytest's verdict for the hard exit below."""
     global _exit_status
