@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from domain.commands import MESSAGES
+from domain.limits import LIMITS
 from workflows.io import WorkflowInput
 
 GUIDE = Path(__file__).parents[2] / "docs" / "operator-guide.md"
@@ -57,3 +58,9 @@ def test_example_is_valid(name: str, payload: Any) -> None:
         WorkflowInput.model_validate(payload)
     else:
         MESSAGES[name].model.model_validate(payload)
+
+
+def test_the_guide_lists_every_input_limit() -> None:
+    text = GUIDE.read_text()
+    for what, limit in LIMITS.items():
+        assert f"| {what} | {limit} |" in text, what

@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from domain.commands import MESSAGES, StartCase
+from domain.limits import LIMITS
 from domain.view import CaseView
 from workflows.io import UpdateResult
 from workflows.names import STATE_QUERY, WORKFLOW_TYPE
@@ -39,6 +40,7 @@ def all_schemas() -> dict[str, Any]:
         "update_result": UpdateResult.model_json_schema(),
         "signals": signals,
         "queries": {STATE_QUERY: CaseView.model_json_schema()},
+        "limits": LIMITS,
     }
 
 
