@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -45,8 +46,13 @@ class RulesVersion(StrEnum):
     MP112 = "mp112"
 
 
+ReviewAnchor = Literal["report_received", "receipt_confirmed"]
+"""What the DCC's 5 Working-Day review of the Test Completion Report counts from."""
+
+
 class RuleSet(BaseModel):
-    """The assurance statuses allowed, and those that complete the step, under one version."""
+    """One version of the rules: when it took effect, the assurance statuses the Panel may set
+    and those that let the step complete, and what the DCC's review deadline counts from."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -57,6 +63,9 @@ class RuleSet(BaseModel):
     security_completing: frozenset[AssuranceStatus]
     privacy_statuses: frozenset[AssuranceStatus]
     privacy_completing: frozenset[AssuranceStatus]
+    privacy_completing_strict: frozenset[AssuranceStatus]
+    """The stricter reading, documented as the alternative (not applied)."""
+    review_anchor: ReviewAnchor = "report_received"
     source: str
 
 
@@ -69,6 +78,13 @@ _SECURITY_SOURCE = (
     "complete, the last two block it until a follow-up assessment."
 )
 
+_PRIVACY_COMPLETING = frozenset({_A.APPROVED, _A.APPROVED_SUBJECT_TO})
+_REVIEW_SOURCE = (
+    "UEPT review: the DCC reviews the Test Completion Report within 5 Working Days of its "
+    "receipt of the report (SEC Checklist for Small Suppliers v1.3: 'within 5WDs of receipt "
+    "of the notification')."
+)
+
 RULE_SETS: dict[RulesVersion, RuleSet] = {
     RulesVersion.GUIDANCE_2018: RuleSet(
         version=RulesVersion.GUIDANCE_2018,
@@ -79,12 +95,15 @@ RULE_SETS: dict[RulesVersion, RuleSet] = {
         privacy_statuses=frozenset(
             {_A.APPROVED, _A.APPROVED_SUBJECT_TO, _A.PROVISIONALLY_APPROVED, _A.DEFERRED}
         ),
-        privacy_completing=frozenset({_A.APPROVED}),
+        privacy_completing=_PRIVACY_COMPLETING,
+        privacy_completing_strict=frozenset({_A.APPROVED}),
         source=(
             _SECURITY_SOURCE
-            + " Privacy: User Entry Process Guidance v1.3 (June 2018), s.7: to complete the UEP "
-            "the assurance status must be Approved; before modification MP112 the SEC I2 "
-            "statuses were Approved, Approved subject to, Provisionally approved and Deferred."
+            + " Privacy: before modification MP112 the SEC I2 statuses were Approved, Approved "
+            "subject to, Provisionally approved and Deferred; SECAS's privacy assessment page "
+            "says 'Approved' or 'Approved Subject to' completes the step. The stricter "
+            "reading of the User Entry Process Guidance v1.3 (June 2018), s.7 ('Approved' only) "
+            "is kept as the documented alternative. " + _REVIEW_SOURCE
         ),
     ),
     RulesVersion.MP112: RuleSet(
@@ -94,13 +113,14 @@ RULE_SETS: dict[RulesVersion, RuleSet] = {
         security_statuses=_SECURITY_STATUSES,
         security_completing=_SECURITY_COMPLETING,
         privacy_statuses=frozenset({_A.APPROVED, _A.APPROVED_SUBJECT_TO, _A.DEFERRED, _A.REJECTED}),
-        privacy_completing=frozenset({_A.APPROVED, _A.APPROVED_SUBJECT_TO}),
+        privacy_completing=_PRIVACY_COMPLETING,
+        privacy_completing_strict=frozenset({_A.APPROVED}),
         source=(
             _SECURITY_SOURCE
-            + " Privacy: modification MP112 (implemented 29 November 2020) aligned the I2 "
-            "statuses with security: Approved, Approved subject to, Deferred, Rejected; the first "
-            "two allow "
-            "completion; a Rejected Party has a second Full Privacy Assessment."
+            + " Privacy: modification MP112 (implemented 29 November 2020) renamed statuses 3 "
+            "and 4: Approved, Approved subject to, Deferred (formerly Provisionally approved), "
+            "Rejected (formerly Deferred); the first two allow completion; a Rejected Party has "
+            "a second Full Privacy Assessment. " + _REVIEW_SOURCE
         ),
     ),
 }
@@ -118,9 +138,36 @@ def rules_for(version: RulesVersion | str) -> RuleSet:
         ) from None
 
 
-def default_rules_version() -> RulesVersion:
-    """The version a new case runs under unless told otherwise (the June 2018 guidance)."""
-    return RulesVersion.GUIDANCE_2018
+def rules_in_force(on: date) -> RulesVersion:
+    """The version in force on ``on``: the latest that took effect on or before it."""
+    in_force = [r for r in RULE_SETS.values() if r.effective_from <= on]
+    if not in_force:
+        return RulesVersion.GUIDANCE_2018
+    return max(in_force, key=lambda r: r.effective_from).version
+
+
+LEGACY_PRIVACY_COMPLETING = frozenset({_A.APPROVED})
+"""How cases opened before the December 2026 revision read guidance-2018 privacy (kept for
+them: their recorded decisions were made so)."""
+
+
+def rules_summary() -> list[dict[str, object]]:
+    """Every version, when it took effect and what it allows, for `uep schema` and the guide."""
+    return [
+        {
+            "version": r.version.value,
+            "title": r.title,
+            "effective_from": r.effective_from.isoformat(),
+            "security_statuses": _ordered(r.security_statuses),
+            "security_completing": _ordered(r.security_completing),
+            "privacy_statuses": _ordered(r.privacy_statuses),
+            "privacy_completing": _ordered(r.privacy_completing),
+            "privacy_completing_alternative": _ordered(r.privacy_completing_strict),
+            "uept_review_counts_from": r.review_anchor.replace("_", " "),
+            "source": r.source,
+        }
+        for r in RULE_SETS.values()
+    ]
 
 
 def _ordered(statuses: frozenset[AssuranceStatus]) -> str:
@@ -159,6 +206,8 @@ def security_allows_completion(rules: RuleSet, status: AssuranceStatus) -> bool:
     return status in rules.security_completing
 
 
-def privacy_allows_completion(rules: RuleSet, status: AssuranceStatus) -> bool:
+def privacy_allows_completion(rules: RuleSet, status: AssuranceStatus, revision: int = 2) -> bool:
     """Whether the privacy status satisfies H1.10(d) (Other User only) under ``rules``."""
+    if revision < 2 and rules.version is RulesVersion.GUIDANCE_2018:
+        return status in LEGACY_PRIVACY_COMPLETING
     return status in rules.privacy_completing

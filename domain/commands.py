@@ -66,6 +66,9 @@ class PartyInput(PartyProfile):
     supplies_domestic: Flag = True
     is_idno: Flag = False
     controlled_market_entry: Flag = False
+    cme_exit_on: Day | None = None
+    licensed_on: dict[Licence, Day] = Field(default_factory=dict, max_length=len(Licence))
+    acceded_on: Day | None = None
 
 
 def _as_input(value: object) -> object:

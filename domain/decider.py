@@ -13,7 +13,8 @@ from typing import Any, Literal
 
 from domain import commands as c
 from domain import events as ev
-from domain.assurance import default_rules_version
+from domain import revision as revision_
+from domain.assurance import RulesVersion, rules_in_force
 from domain.calendar import WorkingDayCalendar
 from domain.deadlines import STEP_WORKING_DAYS
 from domain.errors import InvalidInputError
@@ -51,12 +52,20 @@ _COMMAND_AREA: dict[type[c.Command], str] = {
 }
 
 
-def start_case(cmd: c.StartCase, case_id: str, today: date) -> list[ev.Event]:
-    """Open a case: refuse an ineligible Party (H1.2, guidance s.3); record the rules version."""
+def start_case(
+    cmd: c.StartCase, case_id: str, today: date, revision: int = revision_.CURRENT
+) -> list[ev.Event]:
+    """Open a case: refuse an ineligible Party (H1.2, guidance s.3); record the rules version
+    (the one in force on the start date unless one is given) and the engine's revision."""
     check_eligibility(cmd.party, cmd.role)
     effective = effective_date(cmd.started_on, today, None)
-    mandate = mandate_for(cmd.party, cmd.role)
-    rules = cmd.rules_version or default_rules_version()
+    mandate = mandate_for(cmd.party, cmd.role, revision)
+    if cmd.rules_version is not None:
+        rules = cmd.rules_version
+    elif revision >= 2:
+        rules = rules_in_force(effective)
+    else:
+        rules = RulesVersion.GUIDANCE_2018
     return [
         ev.CaseStarted(
             effective_on=effective,
@@ -68,6 +77,7 @@ def start_case(cmd: c.StartCase, case_id: str, today: date) -> list[ev.Event]:
             mandate_due_on=mandate.due,
             mandate_source=mandate.source,
             mandate_derogated=mandate.derogated,
+            revision=revision,
         )
     ]
 

@@ -80,6 +80,8 @@ class CaseStarted(DomainEvent):
     mandate_due_on: date | None = None
     mandate_source: str = ""
     mandate_derogated: bool = False
+    revision: int = 1
+    """The engine's reading of the rules (domain.revision); absent in older events: 1."""
 
 
 class UserIdProposed(DomainEvent):

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.roles import SUPPLIER_ROLES, PartyCategory, PartyProfile, UserRole
+from domain.roles import ROLE_LICENCE, SUPPLIER_ROLES, PartyCategory, PartyProfile, UserRole
 
 _GUIDANCE = "User Entry Process Guidance v1.3 (June 2018), s.2.2"
 
@@ -73,8 +73,71 @@ def _from(d: MandateDate, *, derogated: bool = False, note: str = "") -> Mandate
     )
 
 
-def mandate_for(party: PartyProfile, role: UserRole) -> Mandate:
+MANDATED_SUPPLIER_ROLES = frozenset({UserRole.IMPORT_SUPPLIER, UserRole.GAS_SUPPLIER})
+"""The supplier mandate follows supplying consumers and operating smart meters; no source
+extends it to Export Supplier (domain reference "Mandates")."""
+
+EXPORT_NOTE = (
+    "no DCC User mandate as Export Supplier: the supplier mandate covers supplying consumers "
+    "(Import Supplier, Gas Supplier); no source extends it to Export Supplier"
+)
+
+
+def mandate_for(party: PartyProfile, role: UserRole, revision: int = 2) -> Mandate:
     """The DCC User mandate for ``party`` in ``role`` (User Entry Process Guidance v1.3, s.2.2).
+
+    Revision 2 (domain.revision): Import and Gas Supplier only (not Export Supplier); due from
+    the later of the category's date and the relevant licence's grant date; under Controlled
+    Market Entry derogated until the recorded exit date, due from then; Electricity DNOs
+    reported against the later of the two published dates (21 Jan 2018), the earlier shown.
+    """
+    if revision < 2:
+        return _mandate_revision_1(party, role)
+    if role is UserRole.EXPORT_SUPPLIER and party.category in _SUPPLIER_CATEGORIES:
+        return Mandate(due=None, source=_GUIDANCE, note=EXPORT_NOTE)
+    if role in MANDATED_SUPPLIER_ROLES and party.category in _SUPPLIER_CATEGORIES:
+        chosen = _supplier_date(party)
+        due, note = chosen.due, f"mandate: {chosen.applies_to}"
+        licensed = party.licensed_on.get(ROLE_LICENCE[role])
+        if licensed is not None and licensed > due:
+            due, note = licensed, f"{note}; due from the licence granted {licensed.isoformat()}"
+        if party.controlled_market_entry:
+            if party.cme_exit_on is None:
+                return Mandate(due=due, source=chosen.source, derogated=True, note=CME_NOTE)
+            if party.cme_exit_on > due:
+                due = party.cme_exit_on
+            note = f"{note}; derogated under Controlled Market Entry until {due.isoformat()}"
+        return Mandate(due=due, source=chosen.source, note=note)
+    if role is UserRole.ELECTRICITY_DISTRIBUTOR and (
+        party.category is PartyCategory.ELECTRICITY_NETWORK_PARTY
+    ):
+        if party.is_idno:
+            return Mandate(
+                due=None, source=_GUIDANCE, note="IDNOs do not currently have a DCC User mandate"
+            )
+        return Mandate(
+            due=ELECTRICITY_DNO_ALTERNATIVE.due,
+            source=ELECTRICITY_DNO_ALTERNATIVE.source,
+            alternatives=[ELECTRICITY_DNO],
+            note="mandate: Electricity DNO; reported against the later published date "
+            "(21 Jan 2018); the guidance v1.3 gives 12 Nov 2017",
+        )
+    return _mandate_revision_1(party, role)
+
+
+_SUPPLIER_CATEGORIES = (PartyCategory.LARGE_SUPPLIER, PartyCategory.SMALL_SUPPLIER)
+
+
+def _supplier_date(party: PartyProfile) -> MandateDate:
+    if not party.supplies_domestic:
+        return NON_DOMESTIC_SUPPLIER
+    if party.category is PartyCategory.LARGE_SUPPLIER:
+        return LARGE_SUPPLIER
+    return SMALL_DOMESTIC_SUPPLIER
+
+
+def _mandate_revision_1(party: PartyProfile, role: UserRole) -> Mandate:
+    """The reading of cases opened before revision 2 (kept: their decisions were made so).
 
     Suppliers (Large / Small category) in a supplier role: Large domestic 25 May 2017, Small
     domestic 25 Nov 2017, non-domestic 31 Aug 2018; a Controlled Market Entry new entrant is

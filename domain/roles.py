@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -109,6 +110,13 @@ class PartyProfile(BaseModel):
     """An independent DNO: no DCC User mandate (guidance s.2.2)."""
     controlled_market_entry: bool = False
     """A new entrant under Controlled Market Entry: mandate derogated (guidance s.2.2)."""
+    cme_exit_on: date | None = None
+    """When the Party left (or leaves) Controlled Market Entry: its mandate applies from then."""
+    licensed_on: dict[Licence, date] = Field(default_factory=dict)
+    """When each licence was granted: a supplier licensed after its mandate date is due from
+    its licence, not in breach on its first day."""
+    acceded_on: date | None = None
+    """When the Party acceded to the SEC: no fact of its UEP is dated earlier."""
 
 
 def _holdings(party: PartyProfile) -> str:

@@ -133,6 +133,8 @@ class CaseState(_Model):
     rules_version: RulesVersion
     calendar_region: str
     started_on: date
+    revision: int = 1
+    """The engine's reading of the rules the case opened under (domain.revision)."""
     status: CaseStatus = "open"
     mandate_due_on: date | None = None
     mandate_source: str = ""
@@ -225,6 +227,7 @@ def start(event: ev.CaseStarted) -> CaseState:
         role=event.role,
         rules_version=event.rules_version,
         calendar_region=event.calendar_region,
+        revision=event.revision,
         started_on=event.effective_on,
         mandate_due_on=event.mandate_due_on,
         mandate_source=event.mandate_source,

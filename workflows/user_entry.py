@@ -37,6 +37,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.errors import DomainError
     from domain.progress import next_deadline, notices_due, stage
+    from domain.revision import CURRENT as CURRENT_REVISION
+    from domain.revision import LEGACY as LEGACY_REVISION
     from domain.state import CaseState, evolve, fold
     from domain.view import CaseView, RejectedMessage, build_view, case_summary
     from eventstore.models import AppendResult, NewEvent, UserIdClaimChange
@@ -63,6 +65,8 @@ NOTICE_TIMEOUT = timedelta(seconds=60)
 
 CALENDAR_HORIZON_PATCH = "calendar-horizon-2026-11"
 """Added a timer that wakes the case to extend its calendar; older histories have none."""
+RULES_REVISION_PATCH = "rules-revision-2-2026-12"
+"""New cases open under revision 2 of the engine's reading of the rules (domain.revision)."""
 REJECTED_KEPT = 50
 """Refused signals listed in the case (the newest); each entry is bounded too."""
 HISTORY_EVENTS_LIMIT = 2_000
@@ -157,8 +161,10 @@ class UserEntryProcess:
             self._publish()
             return
         today = self._today()
+        # the corrected reading of the rules for new cases; an old history replays as it ran
+        revision = CURRENT_REVISION if workflow.patched(RULES_REVISION_PATCH) else LEGACY_REVISION
         try:
-            decided = start_case(params, workflow.info().workflow_id, today)
+            decided = start_case(params, workflow.info().workflow_id, today, revision)
         except DomainError as err:
             raise domain_refusal(err) from None
         opened = decided[0]

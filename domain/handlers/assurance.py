@@ -101,7 +101,7 @@ def set_status(
         ok = security_allows_completion(rules, cmd.status)
     else:
         check_privacy_status(rules, cmd.status)
-        ok = privacy_allows_completion(rules, cmd.status)
+        ok = privacy_allows_completion(rules, cmd.status, state.revision)
     return [
         ev.AssuranceStatusSet(
             effective_on=on,

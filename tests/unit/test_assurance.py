@@ -13,9 +13,10 @@ from domain.assurance import (
     RulesVersion,
     check_privacy_status,
     check_security_status,
-    default_rules_version,
     privacy_allows_completion,
     rules_for,
+    rules_in_force,
+    rules_summary,
     security_allows_completion,
 )
 from domain.errors import InvalidInputError
@@ -33,8 +34,28 @@ def test_labels_and_values() -> None:
     assert RulesVersion.GUIDANCE_2018.value == "guidance-2018"
 
 
-def test_default_version() -> None:
-    assert default_rules_version() is RulesVersion.GUIDANCE_2018
+@pytest.mark.parametrize(
+    ("on", "version"),
+    [
+        (date(2018, 6, 19), RulesVersion.GUIDANCE_2018),
+        (date(2020, 11, 28), RulesVersion.GUIDANCE_2018),
+        (date(2020, 11, 29), RulesVersion.MP112),  # MP112 implemented 29 November 2020
+        (date(2026, 11, 30), RulesVersion.MP112),
+        (date(2016, 1, 4), RulesVersion.GUIDANCE_2018),  # before any: the earliest
+    ],
+)
+def test_the_version_in_force_on_a_day(on: date, version: RulesVersion) -> None:
+    assert rules_in_force(on) is version
+
+
+def test_the_summary_lists_every_version_and_what_differs() -> None:
+    summary = {row["version"]: row for row in rules_summary()}
+    assert set(summary) == {"guidance-2018", "mp112"}
+    assert summary["mp112"]["effective_from"] == "2020-11-29"
+    assert "Provisionally approved" in str(summary["guidance-2018"]["privacy_statuses"])
+    assert "Rejected" in str(summary["mp112"]["privacy_statuses"])
+    assert summary["mp112"]["privacy_completing"] == "Approved, Approved, subject to"
+    assert summary["guidance-2018"]["privacy_completing_alternative"] == "Approved"
 
 
 def test_every_version_has_a_rule_set() -> None:
@@ -61,7 +82,7 @@ def test_security_g8_34(rules: RuleSet) -> None:
     assert not security_allows_completion(ruleset, S.REJECTED)
 
 
-def test_privacy_2018_requires_approved() -> None:
+def test_privacy_2018_completes_on_approved_and_approved_subject_to() -> None:
     assert G2018.privacy_statuses == {
         S.APPROVED,
         S.APPROVED_SUBJECT_TO,
@@ -69,8 +90,16 @@ def test_privacy_2018_requires_approved() -> None:
         S.DEFERRED,
     }
     assert privacy_allows_completion(G2018, S.APPROVED)
-    for status in (S.APPROVED_SUBJECT_TO, S.PROVISIONALLY_APPROVED, S.DEFERRED):
+    assert privacy_allows_completion(G2018, S.APPROVED_SUBJECT_TO)
+    for status in (S.PROVISIONALLY_APPROVED, S.DEFERRED):
         assert not privacy_allows_completion(G2018, status)
+    assert G2018.privacy_completing_strict == {S.APPROVED}  # the documented alternative
+
+
+def test_cases_opened_before_revision_2_keep_the_strict_2018_reading() -> None:
+    assert privacy_allows_completion(G2018, S.APPROVED, revision=1)
+    assert not privacy_allows_completion(G2018, S.APPROVED_SUBJECT_TO, revision=1)
+    assert privacy_allows_completion(MP112, S.APPROVED_SUBJECT_TO, revision=1)
 
 
 def test_privacy_mp112() -> None:

@@ -99,9 +99,26 @@ def in_testing() -> CaseState:
 def test_start_records_rules_version_and_mandate() -> None:
     [e] = started(UserRole.GAS_SUPPLIER)
     assert isinstance(e, ev.CaseStarted)
-    assert e.rules_version == RulesVersion.GUIDANCE_2018
+    assert date(2020, 11, 29) <= START  # so the version in force is MP112
+    assert (e.rules_version, e.revision) == (RulesVersion.MP112, 2)
     assert e.mandate_due_on == date(2017, 11, 25)
     assert e.effective_on == START
+
+
+def test_a_case_started_before_mp112_runs_under_the_2018_guidance() -> None:
+    cmd = c.StartCase(party=party(), role=UserRole.GAS_SUPPLIER, started_on=date(2019, 3, 4))
+    [e] = start_case(cmd, "uep-acme-gas_supplier", TODAY)
+    assert isinstance(e, ev.CaseStarted)
+    assert e.rules_version == RulesVersion.GUIDANCE_2018
+
+
+def test_an_explicit_rules_version_is_recorded() -> None:
+    cmd = c.StartCase(
+        party=party(), role=UserRole.GAS_SUPPLIER, started_on=START, rules_version="guidance-2018"
+    )
+    [e] = start_case(cmd, "uep-acme-gas_supplier", TODAY)
+    assert isinstance(e, ev.CaseStarted)
+    assert e.rules_version == RulesVersion.GUIDANCE_2018
 
 
 def test_start_refuses_ineligible_party_naming_the_licence() -> None:

@@ -26,7 +26,8 @@ def party(category: PartyCategory, **extra: object) -> PartyProfile:
     return PartyProfile.model_validate(fields)
 
 
-SUPPLIER_ROLES = [UserRole.IMPORT_SUPPLIER, UserRole.EXPORT_SUPPLIER, UserRole.GAS_SUPPLIER]
+SUPPLIER_ROLES = [UserRole.IMPORT_SUPPLIER, UserRole.GAS_SUPPLIER]
+"""The roles the supplier mandate covers (not Export Supplier)."""
 
 
 @pytest.mark.parametrize("role", SUPPLIER_ROLES)
@@ -64,14 +65,53 @@ def test_supplier_in_other_user_role_has_no_mandate() -> None:
     assert "Other User" in m.note
 
 
-def test_dno_keeps_both_dates_with_sources() -> None:
+def test_dno_is_judged_against_the_later_date_showing_the_earlier() -> None:
     m = mandate_for(
         party(PartyCategory.ELECTRICITY_NETWORK_PARTY), UserRole.ELECTRICITY_DISTRIBUTOR
     )
-    assert m.due == date(2017, 11, 12)
-    assert "v1.3" in m.source
-    assert [a.due for a in m.alternatives] == [date(2018, 1, 21)]
-    assert "Gemserv" in m.alternatives[0].source
+    assert m.due == date(2018, 1, 21)
+    assert "Gemserv" in m.source
+    assert [a.due for a in m.alternatives] == [date(2017, 11, 12)]
+    assert "v1.3" in m.alternatives[0].source
+
+
+@pytest.mark.parametrize("category", [PartyCategory.LARGE_SUPPLIER, PartyCategory.SMALL_SUPPLIER])
+def test_export_supplier_is_not_mandated(category: PartyCategory) -> None:
+    m = mandate_for(party(category), UserRole.EXPORT_SUPPLIER)
+    assert m.due is None
+    assert "Export Supplier" in m.note
+    assert mandate_status(m, None, None, date(2026, 11, 30)) is MandateStatus.NO_MANDATE
+
+
+def test_a_supplier_licensed_after_its_date_is_due_from_its_licence() -> None:
+    licensed = party(PartyCategory.SMALL_SUPPLIER, licensed_on={"gas_supply": date(2021, 3, 1)})
+    m = mandate_for(licensed, UserRole.GAS_SUPPLIER)
+    assert m.due == date(2021, 3, 1)
+    assert "licence granted 2021-03-01" in m.note
+    # not in breach on its first day: on track while a forecast completes in time
+    assert mandate_status(m, None, date(2021, 2, 1), date(2021, 1, 4)) is MandateStatus.ON_TRACK
+    early = party(PartyCategory.SMALL_SUPPLIER, licensed_on={"gas_supply": date(2015, 1, 5)})
+    assert mandate_for(early, UserRole.GAS_SUPPLIER).due == date(2017, 11, 25)
+
+
+def test_the_mandate_applies_from_the_cme_exit_date() -> None:
+    exited = party(
+        PartyCategory.SMALL_SUPPLIER,
+        controlled_market_entry=True,
+        cme_exit_on=date(2022, 6, 30),
+    )
+    m = mandate_for(exited, UserRole.IMPORT_SUPPLIER)
+    assert (m.due, m.derogated) == (date(2022, 6, 30), False)
+    assert mandate_status(m, None, None, date(2022, 7, 1)) is MandateStatus.BREACHED
+    assert mandate_status(m, date(2022, 6, 30), None, date(2022, 7, 1)) is MandateStatus.MET
+
+
+def test_cases_opened_before_revision_2_keep_the_old_reading() -> None:
+    assert mandate_for(party(PartyCategory.SMALL_SUPPLIER), UserRole.EXPORT_SUPPLIER, 1).due == (
+        date(2017, 11, 25)
+    )
+    dno = party(PartyCategory.ELECTRICITY_NETWORK_PARTY)
+    assert mandate_for(dno, UserRole.ELECTRICITY_DISTRIBUTOR, 1).due == date(2017, 11, 12)
 
 
 def test_idno_has_no_mandate() -> None:
