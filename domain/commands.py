@@ -16,7 +16,13 @@ from domain.assurance import AssuranceStatus, RulesVersion
 from domain.calendar_data import REGIONS, Region
 from domain.credit import CreditSupportForm, CreditSupportItem
 from domain.errors import DomainError
-from domain.events import DisputeSubject, EntryCriterion, Recipient, Requirement
+from domain.events import (
+    DeterminedOutcome,
+    DisputeSubject,
+    EntryCriterion,
+    Recipient,
+    Requirement,
+)
 from domain.limits import (
     LIST_MAX,
     USER_ID_TEXT_MAX,
@@ -291,11 +297,17 @@ class RaiseDispute(Command):
 
 
 class RecordPanelDetermination(Command):
-    """The SEC Panel determined a dispute."""
+    """The SEC Panel determined a dispute: whether the Party's position is upheld, and the
+    outcome it determines (a status, UEPT concluded, the Credit Support sufficient)."""
 
     dispute_id: DisputeId
-    upheld: Flag
+    upheld: Flag = Field(description="True: the Party's position is upheld.")
     summary: OptionalText = ""
+    outcome: DeterminedOutcome | None = Field(
+        default=None,
+        description="What the outcome now is: a status for security or privacy, "
+        "uept_concluded, or credit_support_sufficient; it takes effect on the case.",
+    )
 
 
 class ReferDisputeToOfgem(Command):
@@ -305,11 +317,14 @@ class ReferDisputeToOfgem(Command):
 
 
 class RecordOfgemDetermination(Command):
-    """Ofgem made its final determination."""
+    """Ofgem made its final determination (and the outcome it determines, if any)."""
 
     dispute_id: DisputeId
-    upheld: Flag
+    upheld: Flag = Field(description="True: the Party's position is upheld.")
     summary: OptionalText = ""
+    outcome: DeterminedOutcome | None = Field(
+        default=None, description="As for the Panel: the outcome takes effect on the case."
+    )
 
 
 class WithdrawCase(Command):

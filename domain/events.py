@@ -150,6 +150,9 @@ class TestCompletionReportReceiptConfirmed(DomainEvent):
     type: Literal["TestCompletionReportReceiptConfirmed"] = "TestCompletionReportReceiptConfirmed"
     cycle: int
     review_due_on: date
+    review_from: date | None = None
+    """What the 5 Working Days count from (the DCC's receipt of the report); absent: this
+    confirmation's own date (cases before revision 2)."""
 
 
 class UeptReviewConcluded(DomainEvent):
@@ -283,13 +286,28 @@ class DisputeRaised(DomainEvent):
     reason: str
 
 
+DeterminedOutcome = Literal[
+    "approved",
+    "approved_subject_to",
+    "provisionally_approved",
+    "deferred",
+    "rejected",
+    "uept_concluded",
+    "credit_support_sufficient",
+]
+"""What a determination decides the disputed outcome now is: an assurance status (security,
+privacy), UEPT concluded, or the Credit Support found sufficient."""
+
+
 class PanelDeterminationMade(DomainEvent):
-    """The SEC Panel determined a dispute."""
+    """The SEC Panel determined a dispute: whether the Party's position is upheld, and the
+    outcome it determines (applied to the case by the events that follow)."""
 
     type: Literal["PanelDeterminationMade"] = "PanelDeterminationMade"
     dispute_id: str
     upheld: bool
     summary: str = ""
+    outcome: DeterminedOutcome | None = None
 
 
 class DisputeReferredToOfgem(DomainEvent):
@@ -300,12 +318,38 @@ class DisputeReferredToOfgem(DomainEvent):
 
 
 class OfgemDeterminationMade(DomainEvent):
-    """Ofgem made its final determination of the dispute."""
+    """Ofgem made its final determination of the dispute (and the outcome it determines)."""
 
     type: Literal["OfgemDeterminationMade"] = "OfgemDeterminationMade"
     dispute_id: str
     upheld: bool
     summary: str = ""
+    outcome: DeterminedOutcome | None = None
+
+
+class UeptConcludedByDetermination(DomainEvent):
+    """A determination found UEPT concluded: the quality gate review meeting follows."""
+
+    type: Literal["UeptConcludedByDetermination"] = "UeptConcludedByDetermination"
+    dispute_id: str
+    cycle: int
+
+
+class CreditSupportFoundSufficient(DomainEvent):
+    """A determination found the Credit Support lodged sufficient (SEC J3.15)."""
+
+    type: Literal["CreditSupportFoundSufficient"] = "CreditSupportFoundSufficient"
+    dispute_id: str
+
+
+class DccDeadlinesExtended(DomainEvent):
+    """A UEPT dispute stopped the DCC's clock: its open deadlines move by the Working Days the
+    dispute was with the Panel or Ofgem (no day of a refused answer counts against the DCC)."""
+
+    type: Literal["DccDeadlinesExtended"] = "DccDeadlinesExtended"
+    dispute_id: str
+    paused_working_days: int
+    recomputed: dict[str, date] = Field(default_factory=dict)
 
 
 class CaseWithdrawn(DomainEvent):
@@ -354,7 +398,10 @@ Event = Annotated[
     | DisputeReferredToOfgem
     | OfgemDeterminationMade
     | CaseWithdrawn
-    | CalendarCorrected,
+    | CalendarCorrected
+    | UeptConcludedByDetermination
+    | CreditSupportFoundSufficient
+    | DccDeadlinesExtended,
     Field(discriminator="type"),
 ]
 """Any domain event, discriminated by its ``type``."""

@@ -75,6 +75,9 @@ class UeptState(_Model):
     certificate_ref: str | None = None
     certified_on: date | None = None
     dcc_steps: list[DccStepState] = Field(default_factory=list)
+    adverse: str = ""
+    """The adverse outcome last recorded (further testing required, an unsuccessful quality
+    gate), until testing moves on: what a UEPT dispute can be about."""
 
     def open_step(self) -> DccStepState | None:
         """The DCC step now awaited, if any."""
@@ -117,6 +120,9 @@ class DisputeState(_Model):
     phase: DisputePhase = "with_panel"
     panel_upheld: bool | None = None
     ofgem_upheld: bool | None = None
+    referred_on: date | None = None
+    outcome: str | None = None
+    """The outcome the latest determination decided, if it decided one."""
 
     @property
     def pauses(self) -> bool:
@@ -280,23 +286,30 @@ def evolve(state: CaseState | None, event: ev.Event) -> CaseState:
             return _with_uept(s, phase="testing", cycle=cycle, started_on=started)
         case ev.TestCompletionReportSubmitted(cycle=cycle, receipt_due_on=due):
             steps = _open_step(s, "report_receipt", cycle, event.effective_on, due)
-            return _with_uept(s, phase="report_submitted", dcc_steps=steps)
+            return _with_uept(s, phase="report_submitted", dcc_steps=steps, adverse="")
         case ev.TestCompletionReportReceiptConfirmed(cycle=cycle, review_due_on=due):
             steps = _close_step(s, "report_receipt", cycle, event.effective_on)
             s = _with_uept(s, dcc_steps=steps)
-            steps = _open_step(s, "report_review", cycle, event.effective_on, due)
+            opened = event.review_from or event.effective_on
+            steps = _open_step(s, "report_review", cycle, opened, due)
             return _with_uept(s, phase="report_received", dcc_steps=steps)
         case ev.UeptReviewConcluded(cycle=cycle, outcome=outcome):
             steps = _close_step(s, "report_review", cycle, event.effective_on)
             phase: UeptPhase = "review_concluded" if outcome == "concluded" else "testing"
             cycle_next = cycle if outcome == "concluded" else cycle + 1
-            return _with_uept(s, phase=phase, dcc_steps=steps, cycle=cycle_next)
+            adverse = (
+                ""
+                if outcome == "concluded"
+                else f"the DCC required further testing ({event.effective_on.isoformat()})"
+            )
+            return _with_uept(s, phase=phase, dcc_steps=steps, cycle=cycle_next, adverse=adverse)
         case ev.QualityGateMeetingHeld(cycle=cycle, successful=True, certificate_due_on=due):
             assert due is not None, "a successful meeting always carries the certificate due date"
             steps = _open_step(s, "certificate", cycle, event.effective_on, due)
             return _with_uept(s, phase="certificate_due", dcc_steps=steps)
         case ev.QualityGateMeetingHeld(cycle=cycle, successful=False):
-            return _with_uept(s, phase="testing", cycle=cycle + 1)
+            adverse = f"the quality gate review was unsuccessful ({event.effective_on.isoformat()})"
+            return _with_uept(s, phase="testing", cycle=cycle + 1, adverse=adverse)
         case ev.TestCompletionCertificateIssued(cycle=cycle, certificate_ref=ref):
             steps = _close_step(s, "certificate", cycle, event.effective_on)
             return _with_uept(
@@ -379,12 +392,31 @@ def evolve(state: CaseState | None, event: ev.Event) -> CaseState:
                 dispute_id=did, subject=subject, reason=reason, raised_on=event.effective_on
             )
             return s.model_copy(update={"disputes": [*s.disputes, d]})
-        case ev.PanelDeterminationMade(dispute_id=did, upheld=upheld):
-            return _with_dispute(s, did, phase="panel_determined", panel_upheld=upheld)
+        case ev.PanelDeterminationMade(dispute_id=did, upheld=upheld, outcome=outcome):
+            return _with_dispute(
+                s, did, phase="panel_determined", panel_upheld=upheld, outcome=outcome
+            )
         case ev.DisputeReferredToOfgem(dispute_id=did):
-            return _with_dispute(s, did, phase="with_ofgem")
-        case ev.OfgemDeterminationMade(dispute_id=did, upheld=upheld):
-            return _with_dispute(s, did, phase="ofgem_determined", ofgem_upheld=upheld)
+            return _with_dispute(s, did, phase="with_ofgem", referred_on=event.effective_on)
+        case ev.OfgemDeterminationMade(dispute_id=did, upheld=upheld, outcome=outcome):
+            return _with_dispute(
+                s, did, phase="ofgem_determined", ofgem_upheld=upheld, outcome=outcome
+            )
+        case ev.UeptConcludedByDetermination(cycle=cycle):
+            return _with_uept(s, phase="review_concluded", cycle=cycle, adverse="")
+        case ev.CreditSupportFoundSufficient():
+            credit = s.credit.model_copy(
+                update={"phase": "accepted", "accepted_total": s.credit.requirement}
+            )
+            return s.model_copy(update={"credit": credit})
+        case ev.DccDeadlinesExtended(recomputed=recomputed):
+            steps = [
+                x.model_copy(update={"due_on": recomputed[f"{x.step}:{x.cycle}"]})
+                if f"{x.step}:{x.cycle}" in recomputed
+                else x
+                for x in u.dcc_steps
+            ]
+            return _with_uept(s, dcc_steps=steps)
         case ev.CaseWithdrawn(reason=reason):
             return s.model_copy(
                 update={

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from domain import commands as c
 from domain import events as ev
+from domain.assurance import rules_for
 from domain.calendar import WorkingDayCalendar
 from domain.deadlines import (
     DCC_CERTIFICATE_WD,
@@ -125,11 +126,18 @@ def confirm_receipt(
         raise stage_error(state, "no Test Completion Report is awaiting the DCC's receipt")
     step = open_dcc_step(state, "report_receipt")
     not_before(on, step.opened_on if step else None, "the report was submitted")
-    due = cal.add_working_days(on, DCC_REVIEW_WD)
+    # revision 2: the review counts from the DCC's receipt of the report (the day the Party
+    # submitted it), where the rules version says so; before, from the confirmation
+    from_receipt = rules_for(state.rules_version).review_anchor == "report_received"
+    anchor = step.opened_on if state.revision >= 2 and step is not None and from_receipt else on
+    due = cal.add_working_days(anchor, DCC_REVIEW_WD)
     return [
         *missed_if_late(state, "report_receipt", on),
         ev.TestCompletionReportReceiptConfirmed(
-            effective_on=on, cycle=state.uept.cycle, review_due_on=due
+            effective_on=on,
+            cycle=state.uept.cycle,
+            review_due_on=due,
+            review_from=anchor if anchor != on else None,
         ),
     ]
 
@@ -140,8 +148,15 @@ def conclude_review(
     """The review closes the 5 WD step: concluded, or further testing (a new cycle)."""
     if state.uept.phase != "report_received":
         raise stage_error(state, "no received Test Completion Report is awaiting review")
-    step = open_dcc_step(state, "report_review")
-    not_before(on, step.opened_on if step else None, "the DCC confirmed receipt")
+    receipt = next(
+        (
+            s
+            for s in state.uept.dcc_steps
+            if s.step == "report_receipt" and s.cycle == state.uept.cycle
+        ),
+        None,
+    )
+    not_before(on, receipt.done_on if receipt else None, "the DCC confirmed receipt")
     return [
         *missed_if_late(state, "report_review", on),
         ev.UeptReviewConcluded(
@@ -192,9 +207,17 @@ def watchable_steps(state: CaseState, today: date) -> set[str]:
     return {step_key(s) for s in state.uept.dcc_steps if s.done_on is None and today <= s.due_on}
 
 
+def dcc_clock_stopped(state: CaseState) -> bool:
+    """Whether a UEPT dispute with the Panel or Ofgem stops the DCC's clock (revision 2: its
+    answers are refused meanwhile, so those days never count against it)."""
+    return state.revision >= 2 and any(d.subject == "uept" and d.pauses for d in state.disputes)
+
+
 def next_dcc_due(state: CaseState, watched: set[str]) -> date | None:
     """The soonest due date of a watched DCC step still open and not yet missed: the deadline a
-    timer must wait for."""
+    timer must wait for (none while the DCC's clock is stopped)."""
+    if dcc_clock_stopped(state):
+        return None
     due = [
         s.due_on
         for s in state.uept.dcc_steps
@@ -209,7 +232,7 @@ def missed_deadlines(state: CaseState, today: date, watched: set[str]) -> list[e
     A step entered after its due date had already passed (a backdated fact) is not flagged
     here: whether the DCC met it is settled when its answer arrives with its effective date.
     """
-    if state.status != "open":
+    if state.status != "open" or dcc_clock_stopped(state):
         return []
     return [
         missed_event(s)

@@ -16,6 +16,7 @@ from domain.credit import CreditSupportItem
 from domain.decider import (
     decide,
     missed_deadlines,
+    next_dcc_due,
     start_case,
     user_id_claims,
     watchable_steps,
@@ -222,8 +223,17 @@ def test_dcc_steps_have_2_5_2_working_day_deadlines_over_christmas() -> None:
     out = when(s, c.ConfirmReportReceipt(effective_on=date(2025, 12, 24)))
     [rec] = out
     assert isinstance(rec, ev.TestCompletionReportReceiptConfirmed)
-    assert rec.review_due_on == date(2026, 1, 5)  # 29, 30, 31 Dec, 2 Jan, 5 Jan (1 Jan a holiday)
-    assert CAL.working_days_between(date(2025, 12, 24), rec.review_due_on) == 5
+    # the review counts from the DCC's receipt of the report on 23 Dec, not from its
+    # confirmation: 24, 29, 30, 31 Dec, 2 Jan (25, 26 Dec and 1 Jan holidays)
+    assert rec.review_due_on == date(2026, 1, 2)
+
+
+def test_cases_before_revision_2_count_the_review_from_the_confirmation() -> None:
+    s = in_testing().model_copy(update={"revision": 1})
+    s = given(s, when(s, c.SubmitTestCompletionReport(effective_on=date(2025, 12, 23)), TODAY))
+    [rec] = when(s, c.ConfirmReportReceipt(effective_on=date(2025, 12, 24)))
+    assert isinstance(rec, ev.TestCompletionReportReceiptConfirmed)
+    assert rec.review_due_on == date(2026, 1, 5)  # 29, 30, 31 Dec, 2 Jan, 5 Jan
 
 
 def test_late_dcc_receipt_records_missed_deadline_first() -> None:
@@ -418,20 +428,119 @@ def test_evidence_only_for_met_requirements() -> None:
         when(s, c.VerifyEvidence(requirement="privacy"))
 
 
-def test_dispute_pauses_its_step_until_panel_then_ofgem() -> None:
-    s = assessed("security")
+def deferred(area: str = "security") -> CaseState:
+    """A case whose security (or privacy) status the Panel set to Deferred."""
+    role = UserRole.GAS_SUPPLIER if area == "security" else UserRole.OTHER_USER
+    s = assessed(area, role)
+    status = c.SetSecurityStatus if area == "security" else c.SetPrivacyStatus
+    return given(s, when(s, status(status=AssuranceStatus.DEFERRED)))
+
+
+def test_dispute_pauses_its_step_until_panel_then_ofgem_whose_outcome_takes_effect() -> None:
+    s = deferred()
     s = given(s, when(s, c.RaiseDispute(subject="security", reason="scope")))
+    booking = c.BookSecurityAssessment(kind="follow_up", assessment_on=START + timedelta(weeks=30))
     with pytest.raises(OutOfStageError, match="paused by dispute D1"):
-        when(s, c.SetSecurityStatus(status=AssuranceStatus.APPROVED))
+        when(s, booking)
     s = given(s, when(s, c.RecordPanelDetermination(dispute_id="D1", upheld=False)))
+    assert not s.requirement_met("security")
     s = given(s, when(s, c.ReferDisputeToOfgem(dispute_id="D1")))
     with pytest.raises(OutOfStageError, match="Ofgem"):
-        when(s, c.SetSecurityStatus(status=AssuranceStatus.APPROVED))
-    s = given(s, when(s, c.RecordOfgemDetermination(dispute_id="D1", upheld=True)))
+        when(s, booking)
+    out = when(s, c.RecordOfgemDetermination(dispute_id="D1", upheld=True, outcome="approved"))
+    assert then_types(out) == ["OfgemDeterminationMade", "AssuranceStatusSet"]
+    s = given(s, out)
     assert s.disputes[0].phase == "ofgem_determined"
-    assert then_types(when(s, c.SetSecurityStatus(status=AssuranceStatus.APPROVED))) == [
-        "AssuranceStatusSet"
+    assert s.security.status == AssuranceStatus.APPROVED
+    assert s.requirement_met("security")
+    assert "determined by Ofgem on dispute D1" in s.security.conditions
+
+
+def test_a_dispute_needs_a_recorded_adverse_outcome() -> None:
+    s = assessed("security")
+    with pytest.raises(OutOfStageError, match="recorded adverse outcome of security"):
+        when(s, c.RaiseDispute(subject="security", reason="scope"))
+    with pytest.raises(OutOfStageError, match="recorded adverse outcome of uept"):
+        when(in_testing(), c.RaiseDispute(subject="uept", reason="results"))
+    with pytest.raises(OutOfStageError, match="recorded adverse outcome of credit"):
+        when(with_id_accepted(), c.RaiseDispute(subject="credit", reason="too much"))
+    legacy = s.model_copy(update={"revision": 1})
+    assert then_types(when(legacy, c.RaiseDispute(subject="security", reason="x"))) == [
+        "DisputeRaised"
     ]
+
+
+def test_an_upheld_uept_dispute_concludes_the_disputed_cycle() -> None:
+    s = in_testing()
+    s = given(s, when(s, c.SubmitTestCompletionReport(effective_on=date(2026, 3, 2))))
+    s = given(s, when(s, c.ConfirmReportReceipt(effective_on=date(2026, 3, 3))))
+    s = given(
+        s,
+        when(
+            s,
+            c.ConcludeUeptReview(effective_on=date(2026, 3, 5), outcome="further_testing_required"),
+        ),
+    )
+    assert (s.uept.phase, s.uept.cycle) == ("testing", 2)
+    assert "further testing" in s.uept.adverse
+    s = given(s, when(s, c.RaiseDispute(subject="uept", reason="the tests passed")))
+    out = when(
+        s, c.RecordPanelDetermination(dispute_id="D1", upheld=True, outcome="uept_concluded")
+    )
+    assert then_types(out) == ["PanelDeterminationMade", "UeptConcludedByDetermination"]
+    s = given(s, out)
+    assert (s.uept.phase, s.uept.cycle, s.uept.adverse) == ("review_concluded", 1, "")
+    meeting = when(s, c.RecordQualityGateMeeting(successful=True))
+    assert then_types(meeting) == ["QualityGateMeetingHeld"]
+
+
+def test_a_credit_dispute_can_find_the_support_sufficient() -> None:
+    s = with_id_accepted()
+    s = given(
+        s, when(s, c.NotifyCreditCoverRequirement(requirement=Decimal(50_000), threshold=2000))
+    )
+    s = given(s, when(s, c.RaiseDispute(subject="credit", reason="the requirement is wrong")))
+    with pytest.raises(InvalidInputError, match="outcome: approved is not an outcome of a credit"):
+        when(s, c.RecordPanelDetermination(dispute_id="D1", upheld=True, outcome="approved"))
+    out = when(
+        s,
+        c.RecordPanelDetermination(
+            dispute_id="D1", upheld=True, outcome="credit_support_sufficient"
+        ),
+    )
+    s = given(s, out)
+    assert s.requirement_met("credit")
+
+
+def test_the_dcc_clock_stops_during_a_uept_dispute_and_the_pause_extends_its_deadline() -> None:
+    """Revision 2 cannot reach an open DCC step during a UEPT dispute; the guard holds all the
+    same: no miss is recorded while the clock is stopped, and the deadline moves on."""
+    s = given(
+        in_testing(),
+        ev.TestCompletionReportSubmitted(
+            effective_on=date(2026, 3, 2), cycle=1, receipt_due_on=date(2026, 3, 4)
+        ),
+        ev.DisputeRaised(
+            effective_on=date(2026, 3, 3), dispute_id="D1", subject="uept", reason="x"
+        ),
+    )
+    watched = watchable_steps(s, date(2026, 3, 2))
+    assert missed_deadlines(s, date(2026, 3, 20), watched) == []
+    assert next_dcc_due(s, watched) is None
+    with pytest.raises(OutOfStageError, match="paused by dispute D1"):
+        when(s, c.ConfirmReportReceipt(effective_on=date(2026, 3, 4)))
+    out = when(
+        s, c.RecordPanelDetermination(dispute_id="D1", upheld=False, effective_on=date(2026, 3, 10))
+    )
+    [_, extended] = out
+    assert isinstance(extended, ev.DccDeadlinesExtended)
+    # paused Tue 3 Mar to Tue 10 Mar: 5 Working Days; due Wed 4 Mar + 5 WD = Wed 11 Mar
+    assert extended.paused_working_days == 5
+    assert extended.recomputed == {"report_receipt:1": date(2026, 3, 11)}
+    s = given(s, out)
+    assert next_dcc_due(s, watched) == date(2026, 3, 11)
+    receipt = when(s, c.ConfirmReportReceipt(effective_on=date(2026, 3, 11)))
+    assert then_types(receipt) == ["TestCompletionReportReceiptConfirmed"]  # met, not missed
 
 
 def test_unknown_dispute_is_named() -> None:

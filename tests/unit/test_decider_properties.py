@@ -40,6 +40,9 @@ def _cmd(model: type[c.Command], **fields: Any) -> st.SearchStrategy[c.Command]:
     return st.builds(model, effective_on=maybe_day, **fields)
 
 
+OUTCOMES = st.sampled_from(
+    [None, "approved", "deferred", "rejected", "uept_concluded", "credit_support_sufficient"]
+)
 COMMANDS: st.SearchStrategy[c.Command] = st.one_of(
     _cmd(c.ProposeUserId, user_id=st.sampled_from(IDS)),
     _cmd(c.AcceptUserId, user_id=st.sampled_from(IDS)),
@@ -82,11 +85,17 @@ COMMANDS: st.SearchStrategy[c.Command] = st.one_of(
         reason=st.just("x"),
     ),
     _cmd(
-        c.RecordPanelDetermination, dispute_id=st.sampled_from(["D1", "D2"]), upheld=st.booleans()
+        c.RecordPanelDetermination,
+        dispute_id=st.sampled_from(["D1", "D2"]),
+        upheld=st.booleans(),
+        outcome=OUTCOMES,
     ),
     _cmd(c.ReferDisputeToOfgem, dispute_id=st.sampled_from(["D1", "D2"])),
     _cmd(
-        c.RecordOfgemDetermination, dispute_id=st.sampled_from(["D1", "D2"]), upheld=st.booleans()
+        c.RecordOfgemDetermination,
+        dispute_id=st.sampled_from(["D1", "D2"]),
+        upheld=st.booleans(),
+        outcome=OUTCOMES,
     ),
     _cmd(c.WithdrawCase, reason=st.just("x")),
 )

@@ -79,17 +79,18 @@ async def test_review_late_over_easter_records_missed_deadline(harness: Harness)
     await story.send(handle, "confirm_report_receipt", effective_on=date(2025, 4, 15))
     view = await story.view(handle)
     assert view["dcc_steps"][1]["status"] == "overdue"  # entered late: judged when the DCC answers
-    # Tue 15 Apr 2025 + 5 WD skips Good Friday (18th) and Easter Monday (21st): Thu 24 Apr.
+    # The review counts from the DCC's receipt of the report, Mon 14 Apr 2025: + 5 WD skips
+    # Good Friday (18th) and Easter Monday (21st): Wed 23 Apr.
     await story.send(
         handle, "conclude_uept_review", outcome="concluded", effective_on=date(2025, 4, 28)
     )
     events = [
         e for e in await harness.store.read_stream(handle.id) if e.type == "DccDeadlineMissed"
     ]
-    assert [(e.data["step"], e.data["due_on"]) for e in events] == [("report_review", "2025-04-24")]
+    assert [(e.data["step"], e.data["due_on"]) for e in events] == [("report_review", "2025-04-23")]
     view = await story.view(handle)
     assert view["dcc_steps"][1]["status"] == "missed"
-    assert view["dcc_steps"][1]["working_days_late"] == 2  # Fri 25 and Mon 28 April
+    assert view["dcc_steps"][1]["working_days_late"] == 3  # Thu 24, Fri 25 and Mon 28 April
     assert view["dcc_steps"][0]["status"] == "met"
 
 
@@ -218,16 +219,23 @@ async def test_dispute_to_the_panel_then_ofgem(harness: Harness) -> None:
         effective_on=today - timedelta(days=200),
     )
     await story.send(handle, "complete_security_assessment", effective_on=on)
+    message = await story.refused(handle, "raise_dispute", {"subject": "security", "reason": "x"})
+    assert "recorded adverse outcome of security" in message
+    await story.send(handle, "set_security_status", status="deferred")
     await story.send(handle, "raise_dispute", subject="security", reason="scope of the assessment")
-    message = await story.refused(handle, "set_security_status", {"status": "approved"})
+    message = await story.refused(
+        handle, "book_security_assessment", {"kind": "follow_up", "assessment_on": "2099-01-01"}
+    )
     assert "paused by dispute D1" in message
     await story.send(handle, "record_panel_determination", dispute_id="D1", upheld=False)
     await story.send(handle, "refer_dispute_to_ofgem", dispute_id="D1")
     view = await story.view(handle)
     assert view["disputes"][0]["phase"] == "with_ofgem"
     assert any(o["who"] == "Ofgem" for o in view["outstanding"])
-    await story.send(handle, "record_ofgem_determination", dispute_id="D1", upheld=True)
-    await story.send(handle, "set_security_status", status="approved")
+    result = await story.send(
+        handle, "record_ofgem_determination", dispute_id="D1", upheld=True, outcome="approved"
+    )
+    assert result.events == ["OfgemDeterminationMade", "AssuranceStatusSet"]
     view = await story.view(handle)
     assert view["disputes"][0]["phase"] == "ofgem_determined"
     assert next(r for r in view["requirements"] if r["requirement"] == "security")["met"]
