@@ -13,18 +13,21 @@ import holidays as holidays_pkg
 from domain.calendar import WorkingDayCalendar
 from domain.errors import InvalidInputError
 
-Region = Literal["england-and-wales", "scotland", "northern-ireland"]
+Region = Literal["england-and-wales", "scotland", "northern-ireland", "great-britain"]
 """A Working-Day calendar region a case may run under (the keys of :data:`REGIONS`)."""
 
 REGIONS: dict[str, tuple[str, str]] = {
     "england-and-wales": ("GB", "ENG"),
     "scotland": ("GB", "SCT"),
     "northern-ireland": ("GB", "NIR"),
+    "great-britain": ("GB", "ENG+SCT"),
 }
 """Region setting -> (country, subdivision) in ``holidays``. The SEC's Working Day refers to
 bank holidays in England and Wales (Banking and Financial Dealings Act 1971); the others are
 there because the region is a setting (the SEC definition is not verified here). ``holidays``
-gives Wales the same bank holidays as England, so England's subdivision stands for both."""
+gives Wales the same bank holidays as England, so England's subdivision stands for both.
+``great-britain`` joins England and Wales with Scotland ("ENG+SCT"): the conservative reading
+of "Working Day" for operators who count neither region's bank holidays."""
 
 DEFAULT_REGION = "england-and-wales"
 DEFAULT_FIRST_YEAR = 2016
@@ -68,10 +71,13 @@ def build_calendar(
         raise InvalidInputError(
             f"last_year {last_year} is before first_year {first_year}", field="last_year"
         )
-    country, subdiv = REGIONS[region]
+    country, subdivisions = REGIONS[region]
     years = range(first_year, last_year + 1)
-    listed = holidays_pkg.country_holidays(country, subdiv=subdiv, years=years)
-    days: set[date] = {d for d in listed if first_year <= d.year <= last_year}
+    days: set[date] = set()
+    # great-britain, the conservative reading: a day off in England and Wales or in Scotland
+    for subdiv in subdivisions.split("+"):
+        listed = holidays_pkg.country_holidays(country, subdiv=subdiv, years=years)
+        days |= {d for d in listed if first_year <= d.year <= last_year}
     for year in years:
         days.add(date(year, 12, 25))
         days.add(easter_sunday(year) - timedelta(days=2))

@@ -22,6 +22,7 @@ from domain.handlers import assurance, case, completion, credit, disputes, uept,
 from domain.handlers.common import effective_date, require_not_paused, require_open
 from domain.handlers.completion import completion_notice
 from domain.handlers.uept import missed_deadlines, next_dcc_due, step_key, watchable_steps
+from domain.limits import EARLIEST_DATE
 from domain.mandates import mandate_for
 from domain.roles import PartyProfile, check_eligibility
 from domain.state import CaseState
@@ -89,14 +90,35 @@ def decide(
     if isinstance(command, c.RecordCompletionNotice):
         return completion_notice(state, command, today)
     require_open(state)
-    on = effective_date(command.effective_on, today, state.started_on)
+    earliest, what = state.started_on, "the case started"
+    if state.revision >= 2 and isinstance(command, _MAY_PREDATE_THE_CASE):
+        # a fact of the Party's that happened before SECAS heard of the role keeps its date
+        earliest = state.party.acceded_on or EARLIEST_DATE
+        what = "the Party acceded" if state.party.acceded_on else "the SEC came into force"
+    on = effective_date(command.effective_on, today, earliest, what)
     area = _area_of(command)
     if area is not None:
         require_not_paused(state, area)
     handler = _HANDLERS.get(type(command))
     if handler is None:
         raise InvalidInputError(f"{type(command).__name__} is not a command a case accepts")
-    return handler(state, command, on, calendar)
+    events = handler(state, command, on, calendar)
+    if on < state.started_on:
+        events = [e.model_copy(update={"reported_after_the_fact": True}) for e in events]
+    return events
+
+
+_MAY_PREDATE_THE_CASE = (
+    c.ProposeUserId,
+    c.AcceptUserId,
+    c.RejectUserId,
+    c.RecordSreptCompleted,
+    c.BookAssessment,
+    c.CompleteAssessment,
+    c.SetAssuranceStatus,
+)
+"""Facts that may have happened before the case started (revision 2): SREPT, an assessment and
+its status, a User ID answered; never before the Party acceded."""
 
 
 def _area_of(command: c.Command) -> str | None:

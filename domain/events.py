@@ -61,6 +61,9 @@ class DomainEvent(BaseModel):
     schema_version: ClassVar[int] = 1
 
     effective_on: date
+    reported_after_the_fact: bool = False
+    """The fact took effect before SECAS was notified of the role (before the case started)
+    and was recorded afterwards with its true date."""
 
     @classmethod
     def event_type(cls) -> str:
@@ -199,6 +202,8 @@ class AssessmentBooked(DomainEvent):
     area: Literal["security", "privacy"]
     kind: Literal["pre_assessment", "full", "follow_up"]
     assessment_on: date
+    short_notice: bool = False
+    """Booked with less than twelve weeks' notice (recorded as a warning, not refused)."""
 
 
 class AssessmentCompleted(DomainEvent):
@@ -366,6 +371,8 @@ class CalendarCorrected(DomainEvent):
     added_holidays: list[date] = Field(default_factory=list)
     removed_holidays: list[date] = Field(default_factory=list)
     recomputed: dict[str, date] = Field(default_factory=dict)
+    earliest_start_on: date | None = None
+    """The UEPT earliest start recomputed on the corrected calendar (revision 2)."""
 
 
 Event = Annotated[

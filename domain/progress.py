@@ -209,7 +209,9 @@ def _assurance_items(state: CaseState, area: str, a: AssessmentState) -> list[Ou
         weeks = binding.ASSESSMENT_BOOKING_NOTICE_WEEKS
         return item("Party", f"book the {area} assessment ({weeks} weeks' notice)")
     if a.phase == "booked":
-        return item("User CIO", f"carry out the {area} assessment ({a.booked_kind})", a.booked_for)
+        short = ", booked at less than twelve weeks' notice" if a.short_notice else ""
+        what = f"carry out the {area} assessment ({a.booked_kind}{short})"
+        return item("User CIO", what, a.booked_for)
     if a.phase == "assessed":
         return item("SEC Panel", f"set the {area} assurance status")
     if not a.allows_completion:

@@ -96,6 +96,8 @@ class AssessmentState(_Model):
     status: AssuranceStatus | None = None
     allows_completion: bool = False
     conditions: str = ""
+    short_notice: bool = False
+    """The booking gave less than twelve weeks' notice (a warning, not a refusal)."""
 
 
 class CreditState(_Model):
@@ -249,7 +251,8 @@ def evolve(state: CaseState | None, event: ev.Event) -> CaseState:
         return start(event)
     if state is None:
         raise ValueError(f"{event.type} before CaseStarted: the stream has no case yet")
-    s = state.model_copy(update={"last_effective_on": event.effective_on})
+    last = max(state.last_effective_on or event.effective_on, event.effective_on)
+    s = state.model_copy(update={"last_effective_on": last})
     u = s.uept
     match event:
         case ev.UserIdProposed(user_id=uid):
@@ -326,7 +329,14 @@ def evolve(state: CaseState | None, event: ev.Event) -> CaseState:
             ]
             return _with_uept(s, dcc_steps=steps)
         case ev.AssessmentBooked(area=area, kind=kind, assessment_on=on):
-            return _with_assessment(s, area, phase="booked", booked_kind=kind, booked_for=on)
+            return _with_assessment(
+                s,
+                area,
+                phase="booked",
+                booked_kind=kind,
+                booked_for=on,
+                short_notice=event.short_notice,
+            )
         case ev.AssessmentCompleted(area=area, kind="pre_assessment"):
             return _with_assessment(
                 s, area, phase="not_started", pre_assessment_done=True, booked_kind=None
@@ -426,6 +436,9 @@ def evolve(state: CaseState | None, event: ev.Event) -> CaseState:
                 }
             )
         case ev.CalendarCorrected(recomputed=recomputed):
+            if event.earliest_start_on is not None:
+                s = _with_uept(s, earliest_start_on=event.earliest_start_on)
+                u = s.uept
             added, removed = set(event.added_holidays), set(event.removed_holidays)
             s = s.model_copy(
                 update={

@@ -60,15 +60,24 @@ def book(
         )
     not_too_far_ahead(cmd.assessment_on, on, "assessment_on")
     earliest = on + timedelta(weeks=ASSESSMENT_BOOKING_NOTICE_WEEKS)
-    if cmd.assessment_on < earliest:
+    short = cmd.assessment_on < earliest
+    # The guidance (s.7) asks twelve weeks' notice for the initial Full Privacy Assessment; for
+    # the rest it is practice, not a rule: recorded as short notice, not refused (revision 2).
+    initial_privacy = area == "privacy" and cmd.kind == "full" and a.assessments_done == 0
+    if short and (state.revision < 2 or initial_privacy):
         raise InvalidInputError(
             f"an assessment needs {ASSESSMENT_BOOKING_NOTICE_WEEKS} weeks' notice: booked on "
-            f"{on.isoformat()}, the earliest date is {earliest.isoformat()} (SECAS FAQ)",
+            f"{on.isoformat()}, the earliest date is {earliest.isoformat()} (User Entry Process "
+            "Guidance v1.3, s.7)",
             field="assessment_on",
         )
     return [
         ev.AssessmentBooked(
-            effective_on=on, area=area, kind=cmd.kind, assessment_on=cmd.assessment_on
+            effective_on=on,
+            area=area,
+            kind=cmd.kind,
+            assessment_on=cmd.assessment_on,
+            short_notice=short,
         )
     ]
 

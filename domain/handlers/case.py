@@ -9,6 +9,7 @@ from domain import events as ev
 from domain.calendar import WorkingDayCalendar
 from domain.deadlines import STEP_WORKING_DAYS
 from domain.errors import InvalidInputError
+from domain.handlers.uept import uept_earliest_start
 from domain.state import CaseState
 
 
@@ -37,11 +38,16 @@ def correct_calendar(
         for s in state.uept.dcc_steps
         if s.done_on is None
     }
+    earliest = None
+    u = state.uept
+    if state.revision >= 2 and u.phase == "notice_given" and u.notice_given_on is not None:
+        earliest = uept_earliest_start(state, u.notice_given_on, new)
     return [
         ev.CalendarCorrected(
             effective_on=on,
             added_holidays=sorted(cmd.add_holidays),
             removed_holidays=sorted(cmd.remove_holidays),
             recomputed=recomputed,
+            earliest_start_on=earliest,
         )
     ]

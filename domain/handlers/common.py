@@ -12,8 +12,10 @@ from domain.state import CaseState
 # -- helpers ------------------------------------------------------------------------------
 
 
-def effective_date(given: date | None, today: date, not_before: date | None) -> date:
-    """Facts take effect when they happened: never in the future, never before the case."""
+def effective_date(
+    given: date | None, today: date, not_before: date | None, what: str = "the case started"
+) -> date:
+    """Facts take effect when they happened: never in the future, never before ``what``."""
     on = given or today
     if on > today:
         raise InvalidInputError(
@@ -23,7 +25,7 @@ def effective_date(given: date | None, today: date, not_before: date | None) -> 
         )
     if not_before is not None and on < not_before:
         raise InvalidInputError(
-            f"{on.isoformat()} is before the case started on {not_before.isoformat()}",
+            f"{on.isoformat()} is before {what} on {not_before.isoformat()}",
             field="effective_on",
         )
     return on

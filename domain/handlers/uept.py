@@ -45,6 +45,15 @@ def open_dcc_step(state: CaseState, step: ev.DccStep) -> DccStepState | None:
 # -- (b) UEPT -------------------------------------------------------------------------------
 
 
+def uept_earliest_start(state: CaseState, notice_on: date, cal: WorkingDayCalendar) -> date:
+    """The earliest UEPT start: 60 Working Days after the notice (s.5.2); a notice given on a
+    non-Working Day counts from the next Working Day (revision 2)."""
+    counted_from = notice_on
+    if state.revision >= 2:
+        counted_from = cal.next_working_day_on_or_after(notice_on)
+    return cal.add_working_days(counted_from, UEPT_NOTICE_WD)
+
+
 def give_notice(
     state: CaseState, cmd: c.GiveUeptNotice, on: date, cal: WorkingDayCalendar
 ) -> list[ev.Event]:
@@ -52,7 +61,7 @@ def give_notice(
     if state.uept.phase not in ("not_started", "notice_given"):
         raise stage_error(state, f"UEPT is already under way ({state.uept.phase})")
     not_too_far_ahead(cmd.planned_start_on, on, "planned_start_on")
-    earliest = cal.add_working_days(on, UEPT_NOTICE_WD)
+    earliest = uept_earliest_start(state, on, cal)
     if cmd.planned_start_on < earliest:
         raise InvalidInputError(
             f"{cmd.planned_start_on.isoformat()} is less than {UEPT_NOTICE_WD} Working Days "

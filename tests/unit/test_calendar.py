@@ -198,3 +198,13 @@ def test_between_is_antisymmetric_and_matches_a_scan(a: date, b: date) -> None:
 def test_zero_is_identity_on_working_days(d: date) -> None:
     result = EW.add_working_days(d, 0)
     assert (result == d) == EW.is_working_day(d)
+
+
+def test_great_britain_takes_the_days_off_of_both_regions() -> None:
+    gb = build_calendar("great-britain", 2025, 2026)
+    # Fri 2 Jan 2026 (Scotland only), Mon 25 Aug 2025 (England and Wales only), Mon 4 Aug 2025
+    # (Scotland's summer bank holiday), St Andrew's Day observed Mon 1 Dec 2025 (Scotland)
+    for day in (date(2026, 1, 2), date(2025, 8, 25), date(2025, 8, 4), date(2025, 12, 1)):
+        assert not gb.is_working_day(day), day
+    assert gb.is_working_day(date(2026, 1, 5))
+    assert build_calendar("england-and-wales", 2025, 2026).is_working_day(date(2026, 1, 2))

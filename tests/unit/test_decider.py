@@ -22,7 +22,7 @@ from domain.decider import (
     watchable_steps,
 )
 from domain.errors import DomainError, IneligibleError, InvalidInputError, OutOfStageError
-from domain.progress import Stage, stage
+from domain.progress import Stage, outstanding, stage
 from domain.roles import PartyProfile, UserRole
 from domain.state import CaseState, fold
 
@@ -306,13 +306,65 @@ def assessed(
     return given(s, when(s, done(effective_on=on)))
 
 
-def test_booking_needs_12_weeks_notice() -> None:
+def test_twelve_weeks_notice_refuses_only_the_initial_full_privacy_assessment() -> None:
+    """Guidance s.7 asks it for the privacy assessment; for security it is SECAS practice."""
     s = given(started())
+    short = START + timedelta(weeks=11)
+    [booked] = when(s, c.BookSecurityAssessment(assessment_on=short, effective_on=START))
+    assert isinstance(booked, ev.AssessmentBooked) and booked.short_notice
+    s = given(s, booked)
+    assert any("less than twelve weeks" in i.what for i in outstanding(s))
+    other = given(started(UserRole.OTHER_USER))
+    with pytest.raises(InvalidInputError, match="12 weeks' notice"):
+        when(other, c.BookPrivacyAssessment(assessment_on=short, effective_on=START))
+    legacy = given(started()).model_copy(update={"revision": 1})
     with pytest.raises(InvalidInputError, match="12 weeks"):
+        when(legacy, c.BookSecurityAssessment(assessment_on=short, effective_on=START))
+
+
+def test_a_uept_notice_given_on_a_non_working_day_counts_from_the_next() -> None:
+    s = with_id_accepted()
+    # Sat 7 Mar 2026: counted from Mon 9 Mar; 60 WD later is Fri 5 Jun 2026 (Good Friday
+    # 3 Apr, Easter Monday 6 Apr, 4 May and 25 May bank holidays skipped); counted from the
+    # Saturday itself it would be Thu 4 Jun (checked by hand with those four days)
+    [notice] = when(
+        s, c.GiveUeptNotice(effective_on=date(2026, 3, 7), planned_start_on=date(2026, 6, 30))
+    )
+    assert isinstance(notice, ev.UeptNoticeGiven)
+    assert notice.earliest_start_on == date(2026, 6, 5)
+    legacy = s.model_copy(update={"revision": 1})
+    [old] = when(
+        legacy, c.GiveUeptNotice(effective_on=date(2026, 3, 7), planned_start_on=date(2026, 6, 30))
+    )
+    assert isinstance(old, ev.UeptNoticeGiven) and old.earliest_start_on == date(2026, 6, 4)
+
+
+def test_a_calendar_correction_moves_the_uept_earliest_start() -> None:
+    s = with_id_accepted()
+    s = given(
+        s,
         when(
-            s,
-            c.BookSecurityAssessment(assessment_on=START + timedelta(weeks=11), effective_on=START),
-        )
+            s, c.GiveUeptNotice(effective_on=date(2026, 3, 9), planned_start_on=date(2026, 6, 30))
+        ),
+    )
+    assert s.uept.earliest_start_on == date(2026, 6, 5)
+    out = when(s, c.CorrectCalendar(add_holidays=[date(2026, 5, 15)]))
+    s = given(s, out)
+    assert s.uept.earliest_start_on == date(2026, 6, 8)  # a new day off: one Working Day later
+
+
+def test_facts_before_the_case_started_keep_their_true_date() -> None:
+    s = given(started(acceded_on=date(2024, 1, 15)))
+    [srept] = when(s, c.RecordSreptCompleted(effective_on=date(2024, 9, 2)))
+    assert srept.effective_on == date(2024, 9, 2) and srept.reported_after_the_fact
+    proposed = when(s, c.ProposeUserId(user_id=UID, effective_on=date(2024, 10, 1)))
+    s = given(s, proposed)
+    [accepted] = when(s, c.AcceptUserId(user_id=UID, effective_on=date(2024, 10, 3)))
+    assert accepted.reported_after_the_fact
+    with pytest.raises(InvalidInputError, match="before the Party acceded on 2024-01-15"):
+        when(s, c.RecordSreptCompleted(effective_on=date(2023, 12, 1)))
+    with pytest.raises(InvalidInputError, match="before the case started"):
+        when(s, c.GiveUeptNotice(effective_on=date(2024, 10, 3), planned_start_on=START))
 
 
 def test_security_deferred_then_follow_up_approved() -> None:

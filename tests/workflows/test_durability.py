@@ -128,9 +128,9 @@ async def test_a_case_running_for_years_extends_its_calendar(lone_harness: Harne
     beyond = datetime(opening.last_year + 1, 1, 15, tzinfo=UTC)
     await harness.env.sleep(beyond - await harness.env.get_current_time())
     later = await story.today(harness)
-    planned = build_calendar("england-and-wales", later.year, later.year + 1).add_working_days(
-        later, 60
-    )
+    calendar = build_calendar("england-and-wales", later.year, later.year + 1)
+    # 60 Working Days counted from the first Working Day on or after the notice
+    planned = calendar.add_working_days(calendar.next_working_day_on_or_after(later), 60)
     assert planned.year > opening.last_year
     result = await story.send(handle, "give_uept_notice", planned_start_on=planned)
     assert result.events == ["UeptNoticeGiven"]
