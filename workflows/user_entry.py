@@ -331,8 +331,10 @@ class UserEntryProcess:
     def state(self) -> CaseView | dict[str, str]:
         """Stage, requirements, who must act, deadlines, disputes, rejected messages, forecast."""
         run = self._run
+        if run is None and self._start_error is not None:
+            return {"status": "refused", "detail": f"refused at start: {self._start_error}"}
         if run is None:
-            return {"status": "opening", "detail": self._start_error or "the case is being opened"}
+            return {"status": "opening", "detail": "the case is being opened"}
         return build_view(run.case, self._today(), run.calendar, run.rejected, run.stream_version)
 
     @workflow.signal(dynamic=True, description="Any other signal name: refused and listed.")

@@ -19,13 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from temporalio.client import Client, WorkflowFailureError
 
 from eventstore.memory import InMemoryEventStore
+from uep.converter import DATA_CONVERTER
 from uep.devstack.binaries import temporal_cli
 from uep.devstack.postgres import free_port
 from uep.devstack.temporal import DevServerConfig, running_dev_server
 from worker import build_worker
-from workflows.names import TASK_QUEUE
+from workflows.names import TASK_QUEUE, WORKFLOW_TYPE
 
 pytestmark = pytest.mark.integration
 
@@ -235,3 +237,47 @@ async def test_unknown_case_and_unreachable_server(cli: Cli) -> None:
     assert nowhere.code == 3
     assert "cannot reach Temporal" in nowhere.err
     assert len(nowhere.err.strip().splitlines()) == 1
+
+
+async def test_a_start_that_cannot_proceed_is_refused_at_once(cli: Cli) -> None:
+    """The CLI checks eligibility before starting (exit 1, nothing started); a start from the
+    Web UI fails at once, and `case show` / `case list` show it as refused at start."""
+    party = new_party()
+    refused = await cli(
+        "case", "start", "--party-id", party, "--party-name", "No Gas Ltd",
+        "--category", "small_supplier", "--licence", "electricity_supply", "--role", "gas_supplier",
+    )  # fmt: skip
+    assert refused.code == 1
+    assert "needs a gas supply licence" in refused.err
+    case_id = f"uep-{party}-gas_supplier"
+    assert (await cli("case", "show", case_id)).code == 1  # nothing was started
+
+    client = await Client.connect(cli.env["UEP_TEMPORAL_ADDRESS"], data_converter=DATA_CONVERTER)
+    handle = await client.start_workflow(
+        WORKFLOW_TYPE,
+        {
+            "party": {
+                "party_id": party,
+                "party_name": "No Gas Ltd",
+                "category": "small_supplier",
+                "licences": ["electricity_supply"],
+            },
+            "role": "gas_supplier",
+        },
+        id=case_id,
+        task_queue=TASK_QUEUE,
+    )
+    with pytest.raises(WorkflowFailureError) as failed:
+        await handle.result()
+    assert "needs a gas supply licence" in str(failed.value.cause)
+    shown = await cli("case", "show", case_id)
+    assert shown.code == 0
+    assert shown.out.startswith("refused: refused at start: ")
+    assert "needs a gas supply licence" in shown.out
+
+    async def listed() -> bool:
+        found = await cli("case", "list", "--source", "temporal", "--json")
+        rows = [r for r in found.json() if r["case_id"] == case_id] if found.code == 0 else []
+        return [r["status"] for r in rows] == ["refused at start"]
+
+    await eventually(listed)

@@ -29,7 +29,8 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.commands import MESSAGES, StartCase
-from domain.roles import UserRole
+from domain.errors import DomainError
+from domain.roles import UserRole, check_eligibility
 from uep.cli.common import (
     OK,
     REFUSED,
@@ -40,7 +41,7 @@ from uep.cli.common import (
     run_command,
 )
 from uep.cli.common import console as _out
-from uep.connect import database_url, settings, temporal_client
+from uep.connect import TemporalUnreachable, database_url, settings, temporal_client
 from uep.settings import Settings, get_settings
 from workflows import names
 from workflows.messages import format_validation_error
@@ -102,6 +103,10 @@ def start_payload(args: argparse.Namespace) -> dict[str, Any]:
         model = StartCase.model_validate(raw)
     except ValidationError as err:
         raise CliError("start input: " + format_validation_error(err), USAGE) from None
+    try:
+        check_eligibility(model.party, model.role)  # the workflow's own rule, before it starts
+    except DomainError as err:
+        raise CliError(f"refused: {err}", REFUSED) from None
     return model.model_dump(mode="json", exclude_none=True)
 
 
@@ -338,8 +343,15 @@ def case_row(execution: WorkflowExecution) -> dict[str, Any]:
         "category": attrs.get(names.SA_PARTY_CATEGORY),
         "role": attrs.get(names.SA_ROLE),
         "stage": stage,
-        # The board's words: open, completed, withdrawn (the stage says which way it closed).
-        "status": "open" if running else (stage if stage in ("completed", "withdrawn") else status),
+        # The board's words: open, completed, withdrawn (the stage says which way it closed);
+        # a case that failed before it had a stage was refused at start
+        "status": "open"
+        if running
+        else (
+            stage
+            if stage in ("completed", "withdrawn")
+            else ("refused at start" if stage is None and status == "failed" else status)
+        ),
         "next_deadline": deadline.date().isoformat() if deadline else None,
         "mandate_date": mandate.date().isoformat() if mandate else None,
         "started_on": execution.start_time.date().isoformat(),
@@ -410,11 +422,31 @@ async def _list(args: argparse.Namespace) -> int:
                 "uep case: the case board is not reachable; listed from Temporal visibility",
                 file=sys.stderr,
             )
+    elif not (args.stage or args.role or args.party or args.overdue):
+        rows += await refused_starts(config, {r["case_id"] for r in rows})
     if args.json:
         print_json(rows)
         return OK
     _out().print(cases_table(rows, f"{len(rows)} case(s), from {source}"))
     return OK
+
+
+REFUSED_QUERY = (
+    f'WorkflowType = "{names.WORKFLOW_TYPE}" AND ExecutionStatus = "Failed" '
+    f"AND {names.SA_STAGE.name} IS NULL"
+)
+"""Starts the workflow refused at once: they failed before the case had a stage, and wrote
+nothing to the event store (so the board, which follows the store, cannot list them)."""
+
+
+async def refused_starts(config: Settings, listed: set[str]) -> list[dict[str, Any]]:
+    """Cases refused at start, from Temporal visibility (best effort beside the board)."""
+    try:
+        client = await connect(config)
+        rows = await list_cases(client, REFUSED_QUERY, limit=200)
+    except (TemporalUnreachable, RPCError):
+        return []
+    return [r for r in rows if r["case_id"] not in listed]
 
 
 def cases_table(rows: list[dict[str, Any]], title: str) -> Table:
