@@ -9,7 +9,10 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.case import CaseActivities, Notifier
+from activities.notices import DeliveryChannel, FileChannel, NoChannel
 from eventstore.models import EventStorePort
+from eventstore.outbox import NoticeOutbox
+from eventstore.outbox_postgres import PostgresNoticeOutbox
 from eventstore.postgres import PostgresEventStore
 from uep import connect
 from uep.settings import Settings
@@ -24,9 +27,12 @@ def build_worker(
     store: EventStorePort,
     task_queue: str = TASK_QUEUE,
     notifier: Notifier | None = None,
+    outbox: NoticeOutbox | None = None,
+    channel: DeliveryChannel | None = None,
 ) -> Worker:
-    """A worker for the UEP workflow and its activities, bound to an event store."""
-    activities = CaseActivities(store, notifier)
+    """A worker for the UEP workflow and its activities, bound to an event store, the notice
+    outbox and a delivery channel."""
+    activities = CaseActivities(store, notifier, outbox, channel)
     return Worker(
         client,
         task_queue=task_queue,
@@ -41,8 +47,11 @@ async def run_worker(config: Settings | None = None, stop: asyncio.Event | None 
     client = await connect.temporal_client(config)
     async with connect.store_pool(config, start_local=True, max_size=10) as pool:
         store = PostgresEventStore(pool)
+        channel = FileChannel(config.notice_dir) if config.notice_dir else NoChannel()
         try:
-            worker = build_worker(client, store, config.task_queue)
+            worker = build_worker(
+                client, store, config.task_queue, outbox=PostgresNoticeOutbox(pool), channel=channel
+            )
             if stop is None:
                 await worker.run()
             else:

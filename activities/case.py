@@ -16,6 +16,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.errors import RequestRefusal, StoreRefusal
+from activities.notices import DeliveryChannel, NoChannel
 from domain.calendar import WorkingDayCalendar
 from domain.calendar_data import build_calendar
 from domain.errors import DomainError
@@ -28,6 +29,7 @@ from eventstore.models import (
     UserIdClaimChange,
     UserIdClaimError,
 )
+from eventstore.outbox import InMemoryNoticeOutbox, NoticeOutbox
 
 log = structlog.get_logger(__name__)
 
@@ -59,6 +61,33 @@ class NoticeRequest(BaseModel):
     user_id: str
 
 
+class QueueNoticeRequest(BaseModel):
+    """A completion notice to put in the outbox; its id is the workflow's, for idempotency."""
+
+    notice_id: str
+    case_id: str
+    recipient: str
+    party_name: str
+    role_label: str
+    user_id: str
+    completed_on: str
+
+
+class DeliveryReceipt(BaseModel):
+    """Where a delivered notice went."""
+
+    channel: str
+    reference: str
+
+
+class DeliveredElsewhere(BaseModel):
+    """A notice delivered outside any channel (the Panel's information paper)."""
+
+    notice_id: str
+    channel: str
+    reference: str
+
+
 class Notifier(Protocol):
     """Where completion notices go (an outbox, e-mail, a Panel paper queue)."""
 
@@ -76,11 +105,19 @@ class LogNotifier:
 
 
 class CaseActivities:
-    """The workflow's activities, bound to an event store and a notifier."""
+    """The workflow's activities, bound to an event store, a notice outbox and a channel."""
 
-    def __init__(self, store: EventStorePort, notifier: Notifier | None = None) -> None:
+    def __init__(
+        self,
+        store: EventStorePort,
+        notifier: Notifier | None = None,
+        outbox: NoticeOutbox | None = None,
+        channel: DeliveryChannel | None = None,
+    ) -> None:
         self._store = store
         self._notifier = notifier or LogNotifier()
+        self._outbox: NoticeOutbox = outbox or InMemoryNoticeOutbox()
+        self._channel: DeliveryChannel = channel or NoChannel()
 
     @activity.defn(name="append_events")
     async def append_events(self, request: AppendRequest) -> AppendResult:
@@ -128,8 +165,46 @@ class CaseActivities:
 
     @activity.defn(name="send_completion_notice")
     async def send_completion_notice(self, notice: NoticeRequest) -> None:
-        """Send one completion notice through the notifier."""
+        """Log one completion notice (cases before revision 2 only)."""
         await self._notifier.send(notice)
+
+    @activity.defn(name="queue_completion_notice")
+    async def queue_completion_notice(self, request: QueueNoticeRequest) -> str:
+        """Put a completion notice in the durable outbox (a repeat writes nothing)."""
+        body = request.model_dump(exclude={"notice_id", "case_id", "recipient"})
+        notice = await self._outbox.queue(
+            request.notice_id, request.case_id, request.recipient, body
+        )
+        log.info("completion notice queued", case_id=request.case_id, recipient=notice.recipient)
+        return notice.status
+
+    @activity.defn(name="deliver_completion_notice")
+    async def deliver_completion_notice(self, notice_id: str) -> DeliveryReceipt:
+        """Take a queued notice to its recipient through the channel; a failure is recorded
+        on the notice and Temporal tries again."""
+        notice = await self._outbox.get(notice_id)
+        if notice is None:
+            raise ApplicationError(
+                f"no notice {notice_id} in the outbox",
+                type=RequestRefusal.INVALID_REQUEST,
+                non_retryable=True,
+            )
+        if notice.status == "delivered":
+            return DeliveryReceipt(channel=notice.channel or "", reference=notice.reference or "")
+        try:
+            reference = await self._channel.deliver(notice)
+        except Exception as err:  # any channel failure: recorded, then retried by Temporal
+            await self._outbox.failed(notice_id, f"{type(err).__name__}: {err}")
+            log.warning("completion notice not delivered", notice_id=notice_id, error=str(err))
+            raise
+        delivered = await self._outbox.delivered(notice_id, self._channel.name, reference)
+        log.info("completion notice delivered", case_id=notice.case_id, channel=self._channel.name)
+        return DeliveryReceipt(channel=delivered.channel or "", reference=delivered.reference or "")
+
+    @activity.defn(name="mark_notice_delivered")
+    async def mark_notice_delivered(self, request: DeliveredElsewhere) -> None:
+        """Record in the outbox a notice delivered outside any channel (idempotent)."""
+        await self._outbox.delivered(request.notice_id, request.channel, request.reference)
 
     def all(self) -> Sequence[Callable[..., Any]]:
         """Every activity, for the worker."""
@@ -138,4 +213,7 @@ class CaseActivities:
             self.stream_version,
             self.load_calendar,
             self.send_completion_notice,
+            self.queue_completion_notice,
+            self.deliver_completion_notice,
+            self.mark_notice_delivered,
         ]

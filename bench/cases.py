@@ -27,7 +27,9 @@ from typing import Any
 import asyncpg
 from temporalio.client import Client, WorkflowHandle
 
+from activities.notices import MemoryChannel
 from domain.calendar_data import build_calendar
+from domain.deadlines import uept_earliest_start
 from domain.events import ENTRY_CRITERIA
 from eventstore.migrations import migrate
 from eventstore.postgres import PostgresEventStore
@@ -81,7 +83,7 @@ async def one_case(client: Client, queue: str, timer: Timer, n: int) -> None:
         result_type=CaseResult,
     )
     uid = f"90b3d51f{n:08x}"
-    earliest = CAL.add_working_days(begun, 60)
+    earliest = uept_earliest_start(begun, CAL)
     booked = begun + timedelta(weeks=12)
     s = timer.send
     await s(handle, "propose_user_id", user_id=uid, effective_on=begun)
@@ -104,6 +106,7 @@ async def one_case(client: Client, queue: str, timer: Timer, n: int) -> None:
     await s(handle, "notify_credit_cover", requirement="0", threshold="2400")
     for req in ["user_id", "uept", "security", "credit"]:
         await s(handle, "verify_evidence", requirement=req)
+    await s(handle, "record_panel_information_paper", reference="SECP/1")
     result = await handle.result()
     assert result.status == "completed", result
 
@@ -142,7 +145,7 @@ async def main(cases: int, concurrency: int) -> None:
                     await one_case(client, queue, timer, n)
 
             store = PostgresEventStore(pool)
-            async with build_worker(client, store, queue):
+            async with build_worker(client, store, queue, channel=MemoryChannel()):
                 await one_case(client, queue, Timer(), 10_000)  # warm-up, not counted
                 started = time.perf_counter()
                 await asyncio.gather(*(gated(n) for n in range(cases)))

@@ -341,9 +341,32 @@ class CorrectCalendar(Command):
 
 
 class RecordCompletionNotice(Command):
-    """Internal: SECAS's notice of completion went to one recipient."""
+    """Internal: SECAS's notice of completion went to one recipient (before revision 2)."""
 
     recipient: Recipient
+
+
+class RecordNoticeQueued(Command):
+    """Internal: the completion notice to one recipient is in the outbox."""
+
+    recipient: Recipient
+    notice_id: MessageId
+
+
+class RecordNoticeDelivered(Command):
+    """Internal: the delivery channel delivered the completion notice to one recipient."""
+
+    recipient: Recipient
+    notice_id: MessageId
+    channel: Name
+    reference: OptionalName = ""
+
+
+class RecordPanelInformationPaper(Command):
+    """SECAS informed the SEC Panel of the completion by an information paper at a Panel
+    meeting (H1.12); ``effective_on`` is the meeting's date."""
+
+    reference: OptionalName = Field(default="", description="The paper's reference.")
 
 
 class Message(BaseModel):
@@ -397,6 +420,13 @@ MESSAGES: dict[str, Message] = {
         _m("record_ofgem_determination", RecordOfgemDetermination, "Ofgem", "dispute", True),
         _m("withdraw", WithdrawCase, "Party", "case"),
         _m("correct_calendar", CorrectCalendar, "SECAS", "case"),
+        _m(
+            "record_panel_information_paper",
+            RecordPanelInformationPaper,
+            "SECAS",
+            "evidence",
+            signal=True,
+        ),
     ]
 }
 """Every operator / system message, by its update (and, where ``signal``, signal) name."""

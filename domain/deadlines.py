@@ -54,6 +54,16 @@ SOURCES: dict[str, str] = {
 }
 """Where each binding figure above is stated."""
 
+
+def uept_earliest_start(notice_on: date, calendar: WorkingDayCalendar, revision: int = 2) -> date:
+    """The earliest UEPT start: 60 Working Days after the notice (guidance s.5.2); from
+    revision 2 a notice given on a non-Working Day counts from the next Working Day."""
+    counted_from = notice_on
+    if revision >= 2:
+        counted_from = calendar.next_working_day_on_or_after(notice_on)
+    return calendar.add_working_days(counted_from, UEPT_NOTICE_WD)
+
+
 DccStepStatus = Literal["open", "overdue", "met", "missed"]
 
 

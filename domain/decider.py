@@ -20,7 +20,12 @@ from domain.deadlines import STEP_WORKING_DAYS
 from domain.errors import InvalidInputError
 from domain.handlers import assurance, case, completion, credit, disputes, uept, user_id
 from domain.handlers.common import effective_date, require_not_paused, require_open
-from domain.handlers.completion import completion_notice
+from domain.handlers.completion import (
+    completion_notice,
+    notice_delivered,
+    notice_queued,
+    panel_information_paper,
+)
 from domain.handlers.uept import missed_deadlines, next_dcc_due, step_key, watchable_steps
 from domain.limits import EARLIEST_DATE
 from domain.mandates import mandate_for
@@ -89,6 +94,13 @@ def decide(
     """Decide which events a command produces, or raise a DomainError saying why not."""
     if isinstance(command, c.RecordCompletionNotice):
         return completion_notice(state, command, today)
+    if isinstance(command, c.RecordNoticeQueued):
+        return notice_queued(state, command, today)
+    if isinstance(command, c.RecordNoticeDelivered):
+        return notice_delivered(state, command, today)
+    if isinstance(command, c.RecordPanelInformationPaper):
+        on = effective_date(command.effective_on, today, state.completed_on, "the UEP completed")
+        return panel_information_paper(state, command, on, calendar)
     require_open(state)
     earliest, what = state.started_on, "the case started"
     if state.revision >= 2 and isinstance(command, _MAY_PREDATE_THE_CASE):

@@ -276,10 +276,38 @@ class UserEntryProcessCompleted(DomainEvent):
 
 
 class CompletionNotified(DomainEvent):
-    """SECAS notified a recipient of the completion (H1.11; Panel information paper H1.12)."""
+    """SECAS notified a recipient of the completion (cases before revision 2, whose notices
+    were recorded when handed to the log; H1.11, H1.12)."""
 
     type: Literal["CompletionNotified"] = "CompletionNotified"
     recipient: Recipient
+
+
+class CompletionNoticeQueued(DomainEvent):
+    """SECAS's completion notice to one recipient is in the durable outbox (H1.11, H1.12)."""
+
+    type: Literal["CompletionNoticeQueued"] = "CompletionNoticeQueued"
+    recipient: Recipient
+    notice_id: str
+
+
+class PanelInformedByPaper(DomainEvent):
+    """SECAS informed the SEC Panel of the completion by an information paper at a Panel
+    meeting (H1.12); ``effective_on`` is the meeting's date."""
+
+    type: Literal["PanelInformedByPaper"] = "PanelInformedByPaper"
+    reference: str = ""
+
+
+class CompletionNoticeDelivered(DomainEvent):
+    """The notice reached its recipient: by its delivery channel, or for the SEC Panel as an
+    information paper at a Panel meeting (H1.12), on the date SECAS recorded."""
+
+    type: Literal["CompletionNoticeDelivered"] = "CompletionNoticeDelivered"
+    recipient: Recipient
+    notice_id: str
+    channel: str
+    reference: str = ""
 
 
 class DisputeRaised(DomainEvent):
@@ -400,6 +428,9 @@ Event = Annotated[
     | EvidenceVerified
     | UserEntryProcessCompleted
     | CompletionNotified
+    | CompletionNoticeQueued
+    | CompletionNoticeDelivered
+    | PanelInformedByPaper
     | DisputeRaised
     | PanelDeterminationMade
     | DisputeReferredToOfgem

@@ -112,13 +112,21 @@ def notices_due(state: CaseState) -> list[Recipient]:
     return [r for r in COMPLETION_RECIPIENTS if r not in state.notified]
 
 
+def _notice_what(state: CaseState, recipient: Recipient) -> str:
+    if recipient == "sec_panel" and state.revision >= 2 and state.panel_paper_on is None:
+        return "inform the SEC Panel by an information paper at a Panel meeting (H1.12)"
+    if recipient in state.notices_queued:
+        return f"deliver the completion notice to the {recipient} (queued)"
+    return f"notify the {recipient}"
+
+
 def outstanding(state: CaseState) -> list[OutstandingItem]:
     """Everything the case is waiting for, with who must act."""
     if state.status == "withdrawn":
         return []
     if state.status == "completed":
         return [
-            OutstandingItem(requirement="completion", who="SECAS", what=f"notify the {r}")
+            OutstandingItem(requirement="completion", who="SECAS", what=_notice_what(state, r))
             for r in notices_due(state)
         ]
     items: list[OutstandingItem] = []

@@ -157,6 +157,12 @@ class CaseState(_Model):
     disputes: list[DisputeState] = Field(default_factory=list)
     completed_on: date | None = None
     notified: list[Recipient] = Field(default_factory=list)
+    """Recipients the completion notice reached (revision 2: delivered, not just queued)."""
+    notices_queued: dict[str, str] = Field(default_factory=dict)
+    """Recipient -> notice id of each completion notice in the outbox."""
+    panel_paper_on: date | None = None
+    """The Panel meeting at which SECAS's information paper informed the Panel (H1.12)."""
+    panel_paper_reference: str = ""
     withdrawn_on: date | None = None
     withdrawal_reason: str = ""
     holidays_added: list[date] = Field(default_factory=list)
@@ -396,6 +402,17 @@ def evolve(state: CaseState | None, event: ev.Event) -> CaseState:
         case ev.UserEntryProcessCompleted():
             return s.model_copy(update={"status": "completed", "completed_on": event.effective_on})
         case ev.CompletionNotified(recipient=recipient):
+            return s.model_copy(update={"notified": [*s.notified, recipient]})
+        case ev.CompletionNoticeQueued(recipient=recipient, notice_id=notice_id):
+            queued = {**s.notices_queued, recipient: notice_id}
+            return s.model_copy(update={"notices_queued": queued})
+        case ev.PanelInformedByPaper(reference=reference):
+            return s.model_copy(
+                update={"panel_paper_on": event.effective_on, "panel_paper_reference": reference}
+            )
+        case ev.CompletionNoticeDelivered(recipient=recipient):
+            if recipient in s.notified:
+                return s
             return s.model_copy(update={"notified": [*s.notified, recipient]})
         case ev.DisputeRaised(dispute_id=did, subject=subject, reason=reason):
             d = DisputeState(

@@ -30,6 +30,11 @@ class Settings(BaseSettings):
         default="england-and-wales", description="Working-Day calendar region."
     )
     log_format: str = Field(default="auto", description="auto | json | console")
+    notice_dir: Path | None = Field(
+        default=None,
+        description="Where the file channel delivers completion notices; unset: no channel, "
+        "notices wait in the outbox.",
+    )
 
 
 def get_settings() -> Settings:

@@ -15,13 +15,20 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RawValue, SearchAttributeUpdate
+from temporalio.common import RawValue, RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
-    from activities.case import AppendRequest, CalendarRequest, CaseActivities, NoticeRequest
+    from activities.case import (
+        AppendRequest,
+        CalendarRequest,
+        CaseActivities,
+        DeliveredElsewhere,
+        NoticeRequest,
+        QueueNoticeRequest,
+    )
     from activities.errors import StoreRefusal
     from domain import commands as c
     from domain import events as ev
@@ -36,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         watchable_steps,
     )
     from domain.errors import DomainError
+    from domain.events import COMPLETION_RECIPIENTS
     from domain.progress import next_deadline, notices_due, stage
     from domain.revision import CURRENT as CURRENT_REVISION
     from domain.revision import LEGACY as LEGACY_REVISION
@@ -62,6 +70,12 @@ LOOKUP_TIMEOUT = timedelta(seconds=10)
 """A single read, or building a calendar snapshot in memory."""
 NOTICE_TIMEOUT = timedelta(seconds=60)
 """Handing a completion notice to its delivery channel."""
+DELIVERY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=30),
+)
+"""A channel that is down is tried again, less and less often, until it takes the notice."""
 
 CALENDAR_HORIZON_PATCH = "calendar-horizon-2026-11"
 """Added a timer that wakes the case to extend its calendar; older histories have none."""
@@ -112,7 +126,10 @@ class UserEntryProcess:
             if self._history_is_long(params):
                 await self._continue_as_new(params)
         if self.case.status == "completed":
-            await self._send_completion_notices()
+            if self.case.revision >= 2:
+                await self._notify_through_the_outbox()
+            else:
+                await self._send_completion_notices()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return CaseResult(
             case_id=self.case.case_id,
@@ -252,8 +269,86 @@ class UserEntryProcess:
         await self._persist(missed, "dcc_deadline_check", "uep-timer", None)
         return missed
 
+    async def _notify_through_the_outbox(self) -> None:
+        """SECAS notifies the Party, the DCC, Ofgem and the SEC Panel (H1.11, H1.12): each
+        notice is queued in the durable outbox, then recorded delivered once its channel has
+        taken it; the Panel is informed by an information paper at its meeting, which SECAS
+        records (``record_panel_information_paper``)."""
+        case = self.case
+        for recipient in COMPLETION_RECIPIENTS:
+            if recipient in self.case.notices_queued:
+                continue
+            notice_id = str(workflow.uuid4())
+            await workflow.execute_activity_method(
+                CaseActivities.queue_completion_notice,
+                QueueNoticeRequest(
+                    notice_id=notice_id,
+                    case_id=case.case_id,
+                    recipient=recipient,
+                    party_name=case.party.party_name,
+                    role_label=case.role.label,
+                    user_id=case.user_id.accepted or "",
+                    completed_on=case.completed_on.isoformat() if case.completed_on else "",
+                ),
+                start_to_close_timeout=APPEND_TIMEOUT,
+                summary=f"Queue the completion notice to the {recipient}",
+            )
+            await self._decide_and_persist(
+                c.RecordNoticeQueued(recipient=recipient, notice_id=notice_id), "notice_queued"
+            )
+        for recipient in COMPLETION_RECIPIENTS:
+            if recipient == "sec_panel" or recipient in self.case.notified:
+                continue
+            notice_id = self.case.notices_queued[recipient]
+            receipt = await workflow.execute_activity_method(
+                CaseActivities.deliver_completion_notice,
+                notice_id,
+                start_to_close_timeout=NOTICE_TIMEOUT,
+                retry_policy=DELIVERY_RETRY,
+                summary=f"Deliver the completion notice to the {recipient}",
+            )
+            await self._decide_and_persist(
+                c.RecordNoticeDelivered(
+                    recipient=recipient,
+                    notice_id=notice_id,
+                    channel=receipt.channel or "channel",
+                    reference=shorten(receipt.reference, 200),
+                ),
+                "notice_delivered",
+            )
+        self._publish()
+        await workflow.wait_condition(lambda: self.case.panel_paper_on is not None)
+        if "sec_panel" not in self.case.notified:
+            await workflow.execute_activity_method(
+                CaseActivities.mark_notice_delivered,
+                DeliveredElsewhere(
+                    notice_id=self.case.notices_queued["sec_panel"],
+                    channel="panel_information_paper",
+                    reference=self.case.panel_paper_reference,
+                ),
+                start_to_close_timeout=APPEND_TIMEOUT,
+                summary="The Panel was informed by an information paper",
+            )
+            await self._decide_and_persist(
+                c.RecordNoticeDelivered(
+                    recipient="sec_panel",
+                    notice_id=self.case.notices_queued["sec_panel"],
+                    channel="panel_information_paper",
+                    reference=self.case.panel_paper_reference,
+                ),
+                "notice_delivered",
+            )
+        self._publish()
+
+    async def _decide_and_persist(self, command: c.Command, name: str) -> None:
+        """Decide and record an internal step of SECAS's (no sender message behind it)."""
+        async with self._lock:
+            events = decide(self.case, command, self._today(), self.calendar)
+            await self._persist(events, name, "SECAS", None)
+
     async def _send_completion_notices(self) -> None:
-        """SECAS notifies the Party, the DCC, Ofgem and the SEC Panel (H1.11, H1.12)."""
+        """SECAS notifies the Party, the DCC, Ofgem and the SEC Panel (H1.11, H1.12); cases
+        before revision 2 record a notice once it is handed to the log."""
         for recipient in notices_due(self.case):
             await workflow.execute_activity_method(
                 CaseActivities.send_completion_notice,
@@ -307,6 +402,7 @@ class UserEntryProcess:
     record_ofgem_determination = update_handler("record_ofgem_determination")
     withdraw = update_handler("withdraw")
     correct_calendar = update_handler("correct_calendar")
+    record_panel_information_paper = update_handler("record_panel_information_paper")
 
     accept_user_id_signal = signal_handler("accept_user_id")
     reject_user_id_signal = signal_handler("reject_user_id")
@@ -326,6 +422,7 @@ class UserEntryProcess:
     verify_evidence_signal = signal_handler("verify_evidence")
     record_panel_determination_signal = signal_handler("record_panel_determination")
     record_ofgem_determination_signal = signal_handler("record_ofgem_determination")
+    record_panel_information_paper_signal = signal_handler("record_panel_information_paper")
 
     @workflow.query(name=names.STATE_QUERY, description="The whole case as JSON.")
     def state(self) -> CaseView | dict[str, str]:

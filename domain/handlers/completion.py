@@ -47,6 +47,50 @@ def verify_evidence(
     return out
 
 
+def notice_queued(state: CaseState, cmd: c.RecordNoticeQueued, today: date) -> list[ev.Event]:
+    """Record that a completion notice is in the outbox, once per recipient."""
+    if state.status != "completed":
+        raise stage_error(state, "completion notices follow the completion of the UEP")
+    if cmd.recipient in state.notices_queued:
+        return []
+    return [
+        ev.CompletionNoticeQueued(
+            effective_on=today, recipient=cmd.recipient, notice_id=cmd.notice_id
+        )
+    ]
+
+
+def notice_delivered(state: CaseState, cmd: c.RecordNoticeDelivered, today: date) -> list[ev.Event]:
+    """Record that a queued completion notice reached its recipient, once."""
+    if state.notices_queued.get(cmd.recipient) != cmd.notice_id:
+        raise stage_error(state, f"no notice {cmd.notice_id} to the {cmd.recipient} is queued")
+    if cmd.recipient in state.notified:
+        return []
+    return [
+        ev.CompletionNoticeDelivered(
+            effective_on=today,
+            recipient=cmd.recipient,
+            notice_id=cmd.notice_id,
+            channel=cmd.channel,
+            reference=cmd.reference,
+        )
+    ]
+
+
+def panel_information_paper(
+    state: CaseState, cmd: c.RecordPanelInformationPaper, on: date, _: WorkingDayCalendar
+) -> list[ev.Event]:
+    """SECAS informed the Panel by an information paper at its meeting (H1.12), once the UEP
+    has completed; the Panel's notice is then recorded delivered."""
+    if state.status != "completed":
+        raise stage_error(state, "the Panel is informed of a completion once the UEP completes")
+    if state.panel_paper_on is not None:
+        raise stage_error(
+            state, f"the SEC Panel was already informed at its meeting of {state.panel_paper_on}"
+        )
+    return [ev.PanelInformedByPaper(effective_on=on, reference=cmd.reference)]
+
+
 def completion_notice(
     state: CaseState, cmd: c.RecordCompletionNotice, today: date
 ) -> list[ev.Event]:

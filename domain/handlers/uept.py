@@ -14,6 +14,7 @@ from domain.deadlines import (
     DCC_REVIEW_WD,
     UEPT_NOTICE_WD,
 )
+from domain.deadlines import uept_earliest_start as earliest_start_after_notice
 from domain.errors import InvalidInputError
 from domain.handlers.common import not_before, not_too_far_ahead, stage_error
 from domain.state import CaseState, DccStepState
@@ -46,12 +47,8 @@ def open_dcc_step(state: CaseState, step: ev.DccStep) -> DccStepState | None:
 
 
 def uept_earliest_start(state: CaseState, notice_on: date, cal: WorkingDayCalendar) -> date:
-    """The earliest UEPT start: 60 Working Days after the notice (s.5.2); a notice given on a
-    non-Working Day counts from the next Working Day (revision 2)."""
-    counted_from = notice_on
-    if state.revision >= 2:
-        counted_from = cal.next_working_day_on_or_after(notice_on)
-    return cal.add_working_days(counted_from, UEPT_NOTICE_WD)
+    """The earliest UEPT start of this case's notice (domain.deadlines, by its revision)."""
+    return earliest_start_after_notice(notice_on, cal, state.revision)
 
 
 def give_notice(

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client
 
+from activities.notices import MemoryChannel
 from eventstore.memory import InMemoryEventStore
 from uep.devstack.binaries import temporal_cli
 from uep.devstack.postgres import free_port
@@ -71,7 +72,7 @@ async def ui_stack(chromium: Path) -> AsyncIterator[UiStack]:
     try:
         async with (
             running_dev_server(cfg, folder / "temporal.log") as client,
-            build_worker(client, InMemoryEventStore(), TASK_QUEUE),
+            build_worker(client, InMemoryEventStore(), TASK_QUEUE, channel=MemoryChannel()),
         ):
             yield UiStack(ui_url=cfg.ui_url, client=client)
     finally:

@@ -155,9 +155,14 @@ async def test_operator_runs_a_case_in_the_web_ui(ui_stack: UiStack, page: Page)
         page.get_by_text("Workflow started successfully").filter(visible=True).first
     ).to_be_visible()
     handle = ui.client.get_workflow_handle(CASE_ID)
-    # the case is open once it has published its search attributes
+    # the case is open once it has published its stage (a patch marker upserts its own
+    # TemporalChangeVersion attribute first)
     await follow_history(
-        ui, lambda e: e.HasField("upsert_workflow_search_attributes_event_attributes")
+        ui,
+        lambda e: (
+            "UepStage"
+            in e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+        ),
     )
     assert await stage_of(ui) == "user_id"
     await page.goto(f"{ui.ui_url}/namespaces/{NAMESPACE}/workflows/{CASE_ID}")

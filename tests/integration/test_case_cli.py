@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from temporalio.client import Client, WorkflowFailureError
 
+from activities.notices import MemoryChannel
 from eventstore.memory import InMemoryEventStore
 from uep.converter import DATA_CONVERTER
 from uep.devstack.binaries import temporal_cli
@@ -88,7 +89,7 @@ async def cli() -> AsyncIterator[Cli]:
     try:
         async with (
             running_dev_server(cfg, folder / "temporal.log") as client,
-            build_worker(client, InMemoryEventStore(), TASK_QUEUE),
+            build_worker(client, InMemoryEventStore(), TASK_QUEUE, channel=MemoryChannel()),
         ):
             yield Cli(env)
     finally:

@@ -177,6 +177,17 @@ def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it(stack: Stack) -> None:
         stack.uep("case", "show", "uep-meterco-registered_supplier_agent", "--json").stdout
     )
     assert completed["stage"] == "completed"
+    notices = stack.uep("notices", "--case", "uep-meterco-registered_supplier_agent", "--json")
+    assert notices.returncode == 0, notices.stderr
+    by_recipient = {n["recipient"]: n for n in json.loads(notices.stdout)}
+    assert {r: n["status"] for r, n in by_recipient.items()} == dict.fromkeys(
+        ("party", "dcc", "ofgem", "sec_panel"), "delivered"
+    )
+    assert by_recipient["sec_panel"]["channel"] == "panel_information_paper"
+    files = sorted(p.name for p in (stack.state / "notices").iterdir())
+    assert files == sorted(
+        f"{by_recipient[r]['notice_id']}.json" for r in ("party", "dcc", "ofgem")
+    )
 
     def on_the_board() -> bool:
         overdue = stack.uep("case", "list", "--overdue", "--json", "--source", "board")

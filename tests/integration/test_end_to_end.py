@@ -24,6 +24,7 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
+from activities.notices import MemoryChannel
 from domain.roles import UserRole
 from eventstore.postgres import PostgresEventStore
 from projections.projector import Projector
@@ -67,7 +68,7 @@ async def test_full_other_user_case_reaches_every_read_model(
     stop = asyncio.Event()
     follower = asyncio.create_task(projector.run(stop))
     try:
-        async with build_worker(dev_client, pg_store, task_queue):
+        async with build_worker(dev_client, pg_store, task_queue, channel=MemoryChannel()):
             case_id, uid = await _run_case(dev_client, task_queue)
             # the workflow's own state query needs a worker: audit while it runs
             address = dev_client.service_client.config.target_host
@@ -115,7 +116,8 @@ async def test_full_other_user_case_reaches_every_read_model(
     stored = await pg_store.read_stream(case_id)
     assert [r["event_type"] for r in lines] == [e.type for e in stored]
     assert (
-        lines[0]["event_type"] == "CaseStarted" and lines[-1]["event_type"] == "CompletionNotified"
+        lines[0]["event_type"] == "CaseStarted"
+        and lines[-1]["event_type"] == "CompletionNoticeDelivered"
     )
     assert (await pg_store.verify_chain(case_id)).ok
     await _audit_with_the_cli(database_url, case_id, len(stored))
@@ -129,7 +131,7 @@ async def test_full_other_user_case_reaches_every_read_model(
             case_id,
         )
         await conn.execute("RESET session_replication_role")
-    async with build_worker(dev_client, pg_store, task_queue):
+    async with build_worker(dev_client, pg_store, task_queue, channel=MemoryChannel()):
         address = dev_client.service_client.config.target_host
         code, out, err = await _uep(database_url, "audit", case_id, "--json", temporal=address)
     assert code == 1, out + err
@@ -229,6 +231,7 @@ async def _run_case(client: Client, task_queue: str) -> tuple[str, str]:
     assert attrs.get(names.SA_STAGE) == "evidence"
     assert attrs.get(names.SA_ROLE) == "other_user"
     await story.verify_all(handle, ["user_id", "uept", "security", "privacy", "credit"], today)
+    await story.panel_informed(handle, today)
     result = await handle.result()
     assert result.status == "completed"
     history = await handle.fetch_history()

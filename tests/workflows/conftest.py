@@ -14,6 +14,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.notices import MemoryChannel
 from eventstore.memory import InMemoryEventStore
 from uep.converter import DATA_CONVERTER
 from uep.devstack.binaries import temporal_test_server
@@ -69,7 +70,7 @@ async def harness(env: WorkflowEnvironment) -> AsyncIterator[Harness]:
     """A fresh task queue and event store per test, so tests cannot see each other."""
     store = InMemoryEventStore()
     task_queue = f"uep-test-{uuid.uuid4()}"
-    worker = build_worker(env.client, store, task_queue)
+    worker = build_worker(env.client, store, task_queue, channel=MemoryChannel())
     async with worker:
         yield Harness(env, env.client, store, task_queue, worker)
 
@@ -81,6 +82,6 @@ async def lone_harness() -> AsyncIterator[Harness]:
     async with time_skipping_server() as environment:
         store = InMemoryEventStore()
         task_queue = f"uep-test-{uuid.uuid4()}"
-        worker = build_worker(environment.client, store, task_queue)
+        worker = build_worker(environment.client, store, task_queue, channel=MemoryChannel())
         async with worker:
             yield Harness(environment, environment.client, store, task_queue, worker)

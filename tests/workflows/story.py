@@ -11,6 +11,7 @@ from temporalio.exceptions import ApplicationError
 
 from domain.calendar import WorkingDayCalendar
 from domain.calendar_data import build_calendar
+from domain.deadlines import uept_earliest_start
 from domain.events import ENTRY_CRITERIA
 from domain.roles import UserRole
 from tests.workflows.conftest import Harness
@@ -141,7 +142,7 @@ async def uept_certified(
     handle: WorkflowHandle[Any, Any], notice_on: date, finish_on: date
 ) -> None:
     """UEPT from notice to certificate: backdated notice and start, completion steps on one day."""
-    earliest = CALENDAR.add_working_days(notice_on, 60)
+    earliest = uept_earliest_start(notice_on, CALENDAR)
     await send(handle, "give_uept_notice", planned_start_on=earliest, effective_on=notice_on)
     await send(handle, "confirm_entry_criteria", criteria=ALL_CRITERIA, effective_on=notice_on)
     await send(handle, "start_uept", effective_on=earliest)
@@ -169,6 +170,20 @@ async def verify_all(
         result = await send(handle, "verify_evidence", requirement=req, effective_on=on)
     assert result is not None
     return result
+
+
+async def panel_informed(
+    handle: WorkflowHandle[Any, Any], on: date, attempts: int = 2_000
+) -> UpdateResult:
+    """Once the completed case has queued its notices, SECAS records the Panel's information
+    paper (H1.12): the last notice, after which the case closes."""
+    for _ in range(attempts):
+        waiting = [o["what"] for o in (await view(handle))["outstanding"]]
+        if any("information paper" in w for w in waiting):
+            return await send(
+                handle, "record_panel_information_paper", effective_on=on, reference="SECP/1"
+            )
+    raise AssertionError(f"{handle.id} did not queue the Panel's notice")
 
 
 HISTORY_GENERATION = 2

@@ -36,13 +36,17 @@ async def test_full_case_completes_and_notifies(harness: Harness, role: UserRole
     last = await story.verify_all(handle, requirements, today)
 
     assert last.events == ["EvidenceVerified", "UserEntryProcessCompleted"]
+    paper = await story.panel_informed(handle, today)
+    assert paper.events == ["PanelInformedByPaper"]
     result = await story.result(harness, handle)
     assert isinstance(result, CaseResult)
     assert result.status == "completed"
     assert result.user_id == uid.replace("-", "").lower()
     stored = [e.type for e in await harness.store.read_stream(handle.id)]
     assert stored[0] == "CaseStarted"
-    assert stored.count("CompletionNotified") == 4
+    assert stored.count("CompletionNoticeQueued") == 4
+    assert stored.count("CompletionNoticeDelivered") == 4
+    assert "CompletionNotified" not in stored  # only cases before revision 2 record that
     assert "DccDeadlineMissed" not in stored
     assert "CreditSupportNotRequired" in stored
     final = await story.view(handle)

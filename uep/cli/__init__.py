@@ -12,7 +12,18 @@ import os
 import sys
 from collections.abc import Sequence
 
-from uep.cli import audit, case, demo, dev, events, projections, report, schema, services
+from uep.cli import (
+    audit,
+    case,
+    demo,
+    dev,
+    events,
+    notices,
+    projections,
+    report,
+    schema,
+    services,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_parser(sub)
     report.add_parser(sub)
     demo.add_parser(sub)
+    notices.add_parser(sub)
     return parser
 
 

@@ -21,6 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.calendar import WorkingDayCalendar
 from domain.calendar_data import build_calendar
+from domain.deadlines import uept_earliest_start
 from domain.events import ENTRY_CRITERIA
 from uep.cli.case import refusal_message, start_case
 from uep.cli.common import REFUSED, CliError, run_command
@@ -63,7 +64,7 @@ class Story:
 
     async def uept_started(self, notice_on: date) -> date:
         """Notice, entry criteria and UEPT start (at the earliest date); the start date."""
-        start = self.calendar.add_working_days(notice_on, 60)
+        start = uept_earliest_start(notice_on, self.calendar)
         await self.send("give_uept_notice", notice_on, planned_start_on=start)
         await self.send("confirm_entry_criteria", notice_on, criteria=CRITERIA)
         await self.send("start_uept", start)
@@ -141,7 +142,10 @@ async def _completed(s: Story) -> None:
     await s.send("notify_credit_cover", s.ago(15), requirement="0", threshold="2400")
     for requirement in ("user_id", "uept", "security", "credit"):
         await s.send("verify_evidence", s.ago(3), requirement=requirement)
-    await asyncio.wait_for(s.handle.result(), 60)  # the completion notices go out, it closes
+    # the Panel hears of it by an information paper at its meeting (H1.12); the other
+    # notices go out through the outbox, and the case closes
+    await s.send("record_panel_information_paper", s.ago(1), reference="SECP/DEMO/1")
+    await asyncio.wait_for(s.handle.result(), 60)
 
 
 DEMO_CASES = [

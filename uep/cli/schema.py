@@ -11,6 +11,7 @@ import json
 import sys
 from typing import Any
 
+from domain.assurance import rules_summary
 from domain.commands import MESSAGES, StartCase
 from domain.limits import LIMITS
 from domain.view import CaseView
@@ -41,6 +42,7 @@ def all_schemas() -> dict[str, Any]:
         "signals": signals,
         "queries": {STATE_QUERY: CaseView.model_json_schema()},
         "limits": LIMITS,
+        "rules_versions": rules_summary(),
     }
 
 

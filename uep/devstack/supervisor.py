@@ -272,6 +272,8 @@ async def _start(opts: DevOptions, stack: Stack, binary: str) -> tuple[StackInfo
         "UEP_DATABASE_URL": url,
         "UEP_STATE_DIR": str(state),
         "UEP_LOG_FORMAT": "json",
+        # the dev stack's delivery channel: each completion notice becomes a file here
+        "UEP_NOTICE_DIR": os.environ.get("UEP_NOTICE_DIR", str(state / "notices")),
     }
     worker = spawn_python("worker", ["worker"], env, logs)
     stack.children.append(worker)
