@@ -186,7 +186,7 @@ async def panel_informed(
     raise AssertionError(f"{handle.id} did not queue the Panel's notice")
 
 
-HISTORY_GENERATION = 2
+HISTORY_GENERATION = 3
 """Bump when the workflow's commands change (behind ``workflow.patched``), then record."""
 
 
