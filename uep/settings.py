@@ -30,6 +30,11 @@ class Settings(BaseSettings):
         default="england-and-wales", description="Working-Day calendar region."
     )
     log_format: str = Field(default="auto", description="auto | json | console")
+    signing_key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 private key (PKCS#8 PEM) that signs tree heads and audit bundles; "
+        "unset means the key `uep dev` keeps under state_dir/keys.",
+    )
 
 
 def get_settings() -> Settings:
