@@ -1,5 +1,6 @@
-"""The services and the jobs around them: `uep worker` and `uep projector` (until SIGINT or
-SIGTERM; `uep dev` runs them as its children, the containers of docker-compose.yml as theirs),
+"""The services and the jobs around them: `uep worker`, `uep projector` and `uep archiver` (until
+SIGINT or SIGTERM; `uep dev` runs them as its children, the containers of docker-compose.yml as
+theirs),
 `uep migrate` (the one-shot schema job) and `uep probe` (what container healthchecks call)."""
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from eventstore.migrations import load_migrations, migrate
 from projections import all_projections
 from projections.projector import Projector
+from uep.archiver import Archiver
 from uep.connect import settings, store_pool, temporal_client
 from uep.devstack.stackfile import redact
+from uep.keys import KeyUnavailable, load_signing_key
 from uep.logging import configure_logging
 from worker import run_worker
 
@@ -189,6 +192,20 @@ async def run_projector(stop: asyncio.Event) -> None:
         await Projector(pool, all_projections()).run(stop)
 
 
+async def run_archiver(stop: asyncio.Event) -> None:
+    """Archive closed runs' histories and sign tree heads until ``stop`` is set."""
+    config = settings()
+    try:
+        key = load_signing_key(config)
+    except KeyUnavailable as err:
+        # Archiving matters more than tree heads: keep copying histories, and say why not signing.
+        print(f"uep archiver: {err}; archiving without tree heads", file=sys.stderr)
+        key = None
+    client = await temporal_client(config)
+    async with store_pool(config, start_local=True, max_size=4) as pool:
+        await Archiver(client, pool, key=key).run(stop)
+
+
 def _worker(args: argparse.Namespace) -> int:
     config = settings()
     configure_logging(config.log_format)
@@ -202,9 +219,20 @@ def _projector(args: argparse.Namespace) -> int:
     return 0
 
 
+def _archiver(args: argparse.Namespace) -> int:
+    configure_logging(settings().log_format)
+    asyncio.run(until_signalled(run_archiver))
+    return 0
+
+
 def add_parsers(sub: Any) -> None:
-    """Register `uep worker` and `uep projector`."""
+    """Register `uep worker`, `uep projector` and `uep archiver`."""
     p = sub.add_parser("worker", help="run the Temporal worker (until SIGINT / SIGTERM)")
     p.set_defaults(func=_worker)
     p = sub.add_parser("projector", help="run the projector that keeps the read models")
     p.set_defaults(func=_projector)
+    p = sub.add_parser(
+        "archiver",
+        help="copy closed runs' histories into PostgreSQL and sign tree heads over the log",
+    )
+    p.set_defaults(func=_archiver)
