@@ -1,0 +1,152 @@
+"""Cases for the audit tests, driven through a real worker, and the `uep` CLI as a subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+
+from domain.roles import UserRole
+from tests.workflows import story
+from workflows import names
+from workflows.io import CaseResult
+
+USER_ID = "90b3d51f3001a0d1"
+
+
+@dataclass
+class Result:
+    """What one CLI run did."""
+
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        """Stdout parsed as JSON."""
+        return json.loads(self.out)
+
+    def checks(self) -> dict[str, dict[str, Any]]:
+        """`uep audit --format json` checks by name."""
+        return {c["name"]: c for c in self.json()["checks"]}
+
+
+async def uep(env: dict[str, str], *args: str, python: str = "") -> Result:
+    """Run the `uep` command (or ``python -c`` code that ends in it) as a subprocess.
+
+    A subprocess, never a blocking call: the worker runs in the test's event loop.
+    """
+    argv = ["-c", python, *args] if python else ["-m", "uep.cli", *args]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        *argv,
+        env={**os.environ, **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 180)
+    assert process.returncode is not None
+    return Result(process.returncode, out.decode(), err.decode())
+
+
+async def start(
+    client: Client, task_queue: str, role: UserRole, begun: date, **extra: Any
+) -> WorkflowHandle[Any, CaseResult]:
+    """Start a case for a new Party, backdated to ``begun``; wait until it has opened."""
+    p = story.party(role)
+    handle = await client.start_workflow(
+        names.WORKFLOW_TYPE,
+        {"party": p, "role": str(role), "started_on": begun.isoformat(), **extra},
+        id=names.workflow_id(p["party_id"], str(role)),
+        task_queue=task_queue,
+        result_type=CaseResult,
+    )
+    await story.opened(handle)
+    return handle
+
+
+async def eventful_case(
+    client: Client, task_queue: str, *, continue_after: int | None = 80
+) -> WorkflowHandle[Any, CaseResult]:
+    """An Other User case from start to completion with a late DCC step, a dispute taken to
+    Ofgem, and (by default) several runs joined by continue-as-new."""
+    today = datetime.now(UTC).date()
+    begun = today - timedelta(days=250)
+    extra = {} if continue_after is None else {"continue_as_new_after": continue_after}
+    handle = await start(client, task_queue, UserRole.OTHER_USER, begun, **extra)
+    await story.user_id_accepted(handle, USER_ID, begun)
+    earliest = story.CALENDAR.add_working_days(begun, 60)
+    send = story.send
+    await send(handle, "give_uept_notice", planned_start_on=earliest, effective_on=begun)
+    await send(handle, "confirm_entry_criteria", criteria=story.ALL_CRITERIA, effective_on=begun)
+    await send(handle, "start_uept", effective_on=earliest)
+    submitted = story.CALENDAR.add_working_days(earliest, 15)
+    late = story.CALENDAR.add_working_days(submitted, 5)  # the DCC had 2 Working Days
+    await send(handle, "submit_test_completion_report", effective_on=submitted)
+    await send(handle, "confirm_report_receipt", effective_on=late)
+    await send(handle, "conclude_uept_review", outcome="concluded", effective_on=late)
+    await send(handle, "record_quality_gate_meeting", successful=True, effective_on=late)
+    await send(handle, "issue_test_certificate", certificate_ref="TCC-9", effective_on=late)
+    assessed = begun + timedelta(weeks=12)
+    await send(handle, "book_security_assessment", assessment_on=assessed, effective_on=begun)
+    await send(handle, "complete_security_assessment", effective_on=assessed)
+    await send(
+        handle,
+        "raise_dispute",
+        subject="security",
+        reason="scope of the assessment",
+        effective_on=assessed + timedelta(days=2),
+    )
+    await send(
+        handle,
+        "record_panel_determination",
+        dispute_id="D1",
+        upheld=False,
+        effective_on=assessed + timedelta(days=20),
+    )
+    await send(
+        handle,
+        "refer_dispute_to_ofgem",
+        dispute_id="D1",
+        effective_on=assessed + timedelta(days=25),
+    )
+    await send(
+        handle,
+        "record_ofgem_determination",
+        dispute_id="D1",
+        upheld=True,
+        effective_on=assessed + timedelta(days=60),
+    )
+    await send(
+        handle, "set_security_status", status="approved", effective_on=assessed + timedelta(days=61)
+    )
+    await story.assurance_approved(handle, "privacy", begun)
+    await send(handle, "notify_credit_cover", requirement="100", threshold="2400")
+    await story.verify_all(handle, ["user_id", "uept", "security", "privacy", "credit"], today)
+    result = await handle.result()
+    assert result.status == "completed"
+    return handle
+
+
+async def short_case(
+    client: Client, task_queue: str, **extra: Any
+) -> WorkflowHandle[Any, CaseResult]:
+    """A Gas Supplier case that proposes a User ID and is withdrawn: closed in a few steps."""
+    today = datetime.now(UTC).date()
+    begun = today - timedelta(days=5)
+    handle = await start(client, task_queue, UserRole.GAS_SUPPLIER, begun, **extra)
+    await story.send(handle, "propose_user_id", user_id="90b3d51f3001b0d2")
+    await story.send(handle, "withdraw", reason="left the market")
+    assert (await handle.result()).status == "withdrawn"
+    return handle
+
+
+def tamper_sql(conn_sql: str) -> str:
+    """A statement run as a superuser would: with the append-only triggers bypassed."""
+    return f"SET session_replication_role = replica; {conn_sql}; RESET session_replication_role"
