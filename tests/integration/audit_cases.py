@@ -3,21 +3,43 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import shutil
 import sys
+import tempfile
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 
 from domain.roles import UserRole
 from tests.workflows import story
+from uep.devstack.binaries import temporal_cli
+from uep.devstack.postgres import free_port
+from uep.devstack.temporal import DevServerConfig, running_dev_server
 from workflows import names
 from workflows.io import CaseResult
 
 USER_ID = "90b3d51f3001a0d1"
+
+
+@contextlib.asynccontextmanager
+async def dev_server(prefix: str) -> AsyncIterator[Client]:
+    """A Temporal dev server of a test module's own, on free ports."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    cfg = DevServerConfig(
+        binary=temporal_cli(), db_file=folder / "t.sqlite", port=free_port(), ui_port=free_port()
+    )
+    try:
+        async with running_dev_server(cfg, folder / "temporal.log") as client:
+            yield client
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @dataclass

@@ -35,6 +35,7 @@ from eventstore.signing import generate_key, public_key_hex, save_private_key
 from projections import all_projections
 from projections.projector import Projector
 from tests.integration.audit_cases import (
+    dev_server,
     eventful_case,
     short_case,
     start,
@@ -44,9 +45,6 @@ from tests.integration.audit_cases import (
 from tests.pg import random_database_name, with_database
 from uep.archiver import Archiver
 from uep.audit.case import Sources, gather_runs
-from uep.devstack.binaries import temporal_cli
-from uep.devstack.postgres import free_port
-from uep.devstack.temporal import DevServerConfig, running_dev_server
 from worker import build_worker
 
 pytestmark = pytest.mark.integration
@@ -55,15 +53,8 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 async def dev_client() -> AsyncIterator[Client]:
     """A Temporal dev server of this module's own."""
-    folder = Path(tempfile.mkdtemp(prefix="uep-audit-"))
-    cfg = DevServerConfig(
-        binary=temporal_cli(), db_file=folder / "t.sqlite", port=free_port(), ui_port=free_port()
-    )
-    try:
-        async with running_dev_server(cfg, folder / "temporal.log") as client:
-            yield client
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    async with dev_server("uep-audit-") as client:
+        yield client
 
 
 @pytest.fixture(scope="module")
