@@ -28,8 +28,10 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.roles import UserRole
 from eventstore.archive import runs_of
+from eventstore.checkpoints import CheckpointRefused, create_checkpoint, latest_head
 from eventstore.hashing import event_hash
 from eventstore.migrations import migrate
+from eventstore.models import NewEvent
 from eventstore.postgres import PostgresEventStore
 from eventstore.signing import generate_key, public_key_hex, save_private_key
 from projections import all_projections
@@ -639,3 +641,27 @@ async def test_a_case_deleted_from_temporal_still_audits_clean_from_the_archive(
     assert {r["source"] for r in report["runs"]} == {"archive"}
     assert f"0 from Temporal, {len(runs)} from the archive" in audit.checks()["histories"]["detail"]
     assert {c["status"] for c in report["checks"]} == {"passed"}
+
+
+# -- a checkpoint never vouches for a broken log ------------------------------------------------
+
+
+async def test_a_checkpoint_refuses_to_sign_over_an_altered_event(
+    pool: asyncpg.Pool, pg_store: PostgresEventStore, keys: Any
+) -> None:
+    key = keys[0]
+    for n in range(3):
+        event = NewEvent(event_id=uuid.uuid4(), type="Noted", data={"n": n})
+        await pg_store.append("stream-a", [event], expected_version=n)
+    first = await create_checkpoint(pool, key, datetime.now(UTC))
+    assert (first.created, first.head.size) == (True, 3)
+    await pg_store.append(
+        "stream-a", [NewEvent(event_id=uuid.uuid4(), type="Noted", data={"n": 3})], 3
+    )
+    async with pool.acquire() as conn:
+        await conn.execute(tamper_sql("UPDATE events SET data = '{\"n\": 9}' WHERE position = 4"))
+    with pytest.raises(CheckpointRefused) as refused:
+        await create_checkpoint(pool, key, datetime.now(UTC))
+    assert refused.value.position == 4
+    assert "content does not match its hash" in str(refused.value)
+    assert (await latest_head(pool)) == first.head  # nothing new was signed

@@ -14,7 +14,7 @@ import hashlib
 import json
 import zipfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata, resources
 from pathlib import Path, PurePosixPath
@@ -133,6 +133,22 @@ class ExportResult:
     notes: list[str]
 
 
+@dataclass
+class Evidence:
+    """Everything a bundle holds about one case, gathered before it is written."""
+
+    case_id: str
+    events: list[RecordedEvent]
+    runs: list[RunRecord]
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    head: SignedTreeHead | None = None
+    proof: tuple[int, list[bytes]] | None = None
+    """(position, sibling hashes): the inclusion proof of the stream's last event in ``head``."""
+    runs_complete: bool = True
+    read_models_current: bool = True
+    notes: list[str] = field(default_factory=list)
+
+
 async def export_bundle(
     sources: Sources, case_id: str, target: Path, key: Ed25519PrivateKey
 ) -> ExportResult:
@@ -147,13 +163,31 @@ async def export_bundle(
     if got.unavailable:
         notes.append(f"run(s) {', '.join(got.unavailable)} in neither Temporal nor the archive")
     head, proof = await _covering_head(pool, key, events[-1].position, now, notes)
-    rows = await read_model_rows(pool, case_id)
     lag = await _projector_lag(pool, events[-1].position)
     if lag:
         notes.append(lag)
+    evidence = Evidence(
+        case_id=case_id,
+        events=events,
+        runs=got.runs,
+        rows=await read_model_rows(pool, case_id),
+        head=head,
+        proof=proof,
+        runs_complete=not got.unavailable and not got.unreadable,
+        read_models_current=not lag,
+        notes=notes,
+    )
+    files = assemble(evidence, key, now)
+    write_bundle(target, files, now)
+    return ExportResult(target, len(files), len(events), len(got.runs), head, notes)
+
+
+def assemble(evidence: Evidence, key: Ed25519PrivateKey, now: datetime) -> dict[str, bytes]:
+    """The bundle's files by name: histories, events, read models, the signed manifest."""
+    events = evidence.events
     files: dict[str, bytes] = {}
-    runs_manifest = []
-    for n, run in enumerate(got.runs, start=1):
+    runs_manifest: list[Json] = []
+    for n, run in enumerate(evidence.runs, start=1):
         name = f"histories/{n:03d}-{run.run_id}.json"
         files[name] = _json_bytes(
             {
@@ -168,14 +202,15 @@ async def export_bundle(
             {"file": name, "run_id": run.run_id, "status": run.status, "source": run.source}
         )
     files[EVENTS] = ("\n".join(_event_line(e) for e in events) + "\n").encode()
-    for table, table_rows in sorted(rows.items()):
+    for table, table_rows in sorted(evidence.rows.items()):
         files[f"read-models/{table}.json"] = _json_bytes(table_rows)
     files[PUBLIC_KEY] = (public_key_hex(key) + "\n").encode()
-    files[README] = _README.format(case_id=case_id, created_at=now.isoformat()).encode()
+    files[README] = _README.format(case_id=evidence.case_id, created_at=now.isoformat()).encode()
     state = fold_stored(events)
+    head, proof = evidence.head, evidence.proof
     manifest: dict[str, Json] = {
         "kind": BUNDLE_KIND,
-        "case_id": case_id,
+        "case_id": evidence.case_id,
         "party_id": state.party.party_id if state else None,
         "party_name": state.party.party_name if state else None,
         "role": str(state.role) if state else None,
@@ -184,29 +219,28 @@ async def export_bundle(
         "code_version": dict(code_version()),
         "files": {name: sha256_hex(data) for name, data in sorted(files.items())},
         "runs": runs_manifest,
-        "runs_complete": not got.unavailable and not got.unreadable,
+        "runs_complete": evidence.runs_complete,
         "stream": {
             "events": len(events),
-            "first": _event_ref(events[0]),
-            "last": _event_ref(events[-1]),
+            "first": _event_ref(events[0]) if events else None,
+            "last": _event_ref(events[-1]) if events else None,
         },
         "tree_head": head.model_dump() if head else None,
         "inclusion_proof": None
-        if proof is None
+        if proof is None or head is None
         else {
             "position": proof[0],
             "leaf_index": proof[0] - 1,
-            "tree_size": head.tree_size if head else 0,
+            "tree_size": head.tree_size,
             "hashes": [h.hex() for h in proof[1]],
         },
-        "read_models_current": not lag,
-        "notes": list(notes),
+        "read_models_current": evidence.read_models_current,
+        "notes": list(evidence.notes),
         "key": {"fingerprint": fingerprint(key), "public_key": public_key_hex(key)},
     }
     files[MANIFEST] = canonical_bytes(manifest)
     files[SIGNATURE] = sign(manifest, key).hex().encode()
-    _write(target, files, now)
-    return ExportResult(target, len(files), len(events), len(got.runs), head, notes)
+    return files
 
 
 def _event_ref(e: RecordedEvent) -> dict[str, Json]:
@@ -242,7 +276,8 @@ async def _projector_lag(pool: asyncpg.Pool, position: int) -> str:
     return f"read models behind the case's last event: {', '.join(behind)}" if behind else ""
 
 
-def _write(target: Path, files: Mapping[str, bytes], now: datetime) -> None:
+def write_bundle(target: Path, files: Mapping[str, bytes], now: datetime) -> None:
+    """Write the files as one zip (``target`` ends in ``.zip``) or into a new directory."""
     if target.suffix == ".zip":
         stamp = now.timetuple()[:6]
         with zipfile.ZipFile(target, "x", compression=zipfile.ZIP_DEFLATED) as archive:
