@@ -7,11 +7,12 @@ machine are judged by the same code.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from domain.history import DOMAIN_TYPES, fold_stored
@@ -50,18 +51,26 @@ async def check_replay(replay: Replayer, runs: Sequence[RunRecord]) -> Check:
     """Every run's history replays against the given workflow code."""
     if not runs:
         return Check.skipped(REPLAY, "no history of any run to replay")
+
+    async def histories() -> AsyncIterator[WorkflowHistory]:
+        for run in runs:
+            yield run.history
+
+    # One replay worker for every run; only a run that fails is replayed again to locate it.
+    results = await replay.replay_workflows(histories(), raise_on_replay_failure=False)
     findings = []
     for run in runs:
+        if run.history.run_id not in results.replay_failures:
+            continue
         outcome = await replay_run(replay, run.history)
-        if not outcome.ok:
-            findings.append(
-                Finding(
-                    detail=f"run {run.run_id} ({run.source}) diverges at history event "
-                    f"{outcome.event_id} ({outcome.event_type}): {outcome.failure}",
-                    run_id=run.run_id,
-                    history_event_id=outcome.event_id,
-                )
+        findings.append(
+            Finding(
+                detail=f"run {run.run_id} ({run.source}) diverges at history event "
+                f"{outcome.event_id} ({outcome.event_type}): {outcome.failure}",
+                run_id=run.run_id,
+                history_event_id=outcome.event_id,
             )
+        )
     return Check.of(
         REPLAY,
         findings,
