@@ -22,8 +22,11 @@ from temporalio.client import Client, WorkflowFailureError
 
 from domain.roles import UserRole
 from eventstore.archive import ARCHIVE_CHANNEL, runs_of, verify_archived
+from eventstore.checkpoints import create_checkpoint
+from eventstore.models import NewEvent
 from eventstore.postgres import PostgresEventStore
-from tests.integration.audit_cases import dev_server, short_case, start
+from eventstore.signing import generate_key, save_private_key
+from tests.integration.audit_cases import dev_server, short_case, start, uep
 from tests.workflows import story
 from uep.archiver import Archiver
 from worker import build_worker
@@ -172,3 +175,34 @@ async def _record(workflow_id: str, histories: list[str]) -> None:
         if not target.exists():
             record = {"workflow_id": workflow_id, "history": json.loads(history)}
             target.write_text(json.dumps(record, indent=1) + "\n")
+
+
+async def test_probe_archiver_wants_tree_heads_to_keep_up_with_the_log(
+    database_url: str, pool: asyncpg.Pool, pg_store: PostgresEventStore, tmp_path: Path
+) -> None:
+    key = generate_key()
+    save_private_key(key, tmp_path / "key.pem")
+    env = {
+        "UEP_DATABASE_URL": database_url,
+        "UEP_STATE_DIR": str(tmp_path / "state"),
+        "UEP_SIGNING_KEY_FILE": str(tmp_path / "key.pem"),
+    }
+    probe = await uep(env, "probe", "archiver")
+    assert probe.code == 0, probe.out + probe.err
+    await pg_store.append(
+        "probe-stream", [NewEvent(event_id=uuid.uuid4(), type="Probed", data={})], 0
+    )
+    # The event is older than 0 s by the time the probe looks: no tree head covers it yet.
+    lagging = await uep(env, "probe", "archiver", "--max-lag", "0")
+    assert lagging.code == 1 and "event 1 waits for a tree head" in lagging.err, lagging.err
+    unsigned = await uep(
+        {**env, "UEP_SIGNING_KEY_FILE": str(tmp_path / "none.pem")},
+        "probe",
+        "archiver",
+        "--max-lag",
+        "0",
+    )
+    assert unsigned.code == 0, unsigned.err  # archiving only: no tree heads are expected
+    await create_checkpoint(pool, key, datetime.now(UTC))
+    covered = await uep(env, "probe", "archiver", "--max-lag", "0")
+    assert covered.code == 0 and "tree heads cover position 1" in covered.out, covered.err

@@ -53,9 +53,13 @@ def add_job_parsers(sub: Any) -> None:
         help="exit 0 when this container's worker or projector is healthy (healthchecks)",
         description="worker: a poller from this host polled the task queue within "
         f"{POLLER_FRESH_SECONDS:.0f}s. projector: migrations at head, every read model has a "
-        "checkpoint, and the oldest event it has not applied is younger than --max-lag.",
+        "checkpoint, and the oldest event it has not applied is younger than --max-lag. "
+        "archiver: migrations at head, and (with a signing key) no event older than --max-lag "
+        "is left outside every tree head.",
     )
-    p.add_argument("service", choices=("worker", "projector"), help="what runs in this container")
+    p.add_argument(
+        "service", choices=("worker", "projector", "archiver"), help="what runs in this container"
+    )
     p.add_argument(
         "--max-lag",
         type=float,
@@ -111,6 +115,7 @@ def _probe(args: argparse.Namespace) -> int:
     checks: dict[str, Callable[[argparse.Namespace], Awaitable[str]]] = {
         "worker": _probe_worker,
         "projector": _probe_projector,
+        "archiver": _probe_archiver,
     }
     try:
         verdict = asyncio.run(asyncio.wait_for(checks[args.service](args), PROBE_TIMEOUT_SECONDS))
@@ -175,6 +180,34 @@ async def _probe_projector(args: argparse.Namespace) -> str:
     if age is not None and float(age) > args.max_lag:
         raise ProbeFailed(f"event {behind + 1} waits for the projector since {float(age):.0f}s")
     return f"projector at position {behind} or later"
+
+
+async def _probe_archiver(args: argparse.Namespace) -> str:
+    """Migrations at head; with a key, every event older than --max-lag under a tree head."""
+    url = _database_url_or_none()
+    if not url:
+        raise ProbeFailed("UEP_DATABASE_URL is not set")
+    try:
+        load_signing_key(settings())
+        signing = True
+    except KeyUnavailable:
+        signing = False  # archiving only, as the archiver itself says at start-up
+    conn = await asyncpg.connect(url, timeout=5)
+    try:
+        head_migration = max(m.number for m in load_migrations())
+        applied = await conn.fetchval("SELECT max(number) FROM schema_migrations")
+        if applied != head_migration:
+            raise ProbeFailed(f"migrations at {applied}, head is {head_migration}")
+        covered = await conn.fetchval("SELECT coalesce(max(tree_size), 0) FROM log_tree_heads")
+        age = await conn.fetchval(
+            "SELECT extract(epoch FROM now() - recorded_at) FROM events WHERE position = $1",
+            int(covered) + 1,
+        )
+    finally:
+        await conn.close()
+    if signing and age is not None and float(age) > args.max_lag:
+        raise ProbeFailed(f"event {int(covered) + 1} waits for a tree head since {float(age):.0f}s")
+    return f"archiver's store at head; tree heads cover position {covered}"
 
 
 async def until_signalled(run: Callable[[asyncio.Event], Awaitable[None]]) -> None:
