@@ -76,6 +76,8 @@ class RunRecord:
     result: CaseResult | None = None
     handed_on: CarriedState | None = None
     failure: str = ""
+    pending: list[NewEvent] = field(default_factory=list)
+    """Events of an append a running run scheduled whose answer is not in its history yet."""
 
     @property
     def carried(self) -> CarriedState | None:
@@ -137,7 +139,7 @@ def decode_run(history: WorkflowHistory, source: Source) -> RunRecord:
         elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
             done = event.activity_task_completed_event_attributes
             if done.scheduled_event_id in scheduled:
-                event_id, request = scheduled[done.scheduled_event_id]
+                event_id, request = scheduled.pop(done.scheduled_event_id)
                 result = _decode(done.result, AppendResult)
                 for i, new in enumerate(request.events):
                     run.appended.append(
@@ -149,11 +151,36 @@ def decode_run(history: WorkflowHistory, source: Source) -> RunRecord:
                             event=new,
                         )
                     )
+        elif kind in _ACTIVITY_FAILS:
+            # The append failed for good: the workflow holds nothing of it.
+            scheduled.pop(_scheduled_id(event), None)
         elif kind in _CLOSE_STATUS:
             run.status = _CLOSE_STATUS[kind]
             run.closed_at = _timestamp(event)
             _read_close(run, event)
+    if not run.closed:
+        # Scheduled and not yet answered: the store may already hold these events.
+        run.pending = [new for _, request in scheduled.values() for new in request.events]
     return run
+
+
+_ACTIVITY_FAILS = (
+    EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED,
+    EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
+    EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED,
+)
+
+
+def _scheduled_id(event: HistoryEvent) -> int:
+    """The scheduled event id a failed, timed-out or canceled activity answers."""
+    for field_name in (
+        "activity_task_failed_event_attributes",
+        "activity_task_timed_out_event_attributes",
+        "activity_task_canceled_event_attributes",
+    ):
+        if event.HasField(field_name):
+            return int(getattr(event, field_name).scheduled_event_id)
+    return 0
 
 
 def _read_close(run: RunRecord, event: HistoryEvent) -> None:

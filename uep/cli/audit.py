@@ -110,6 +110,14 @@ async def _audit(args: argparse.Namespace) -> int:
             audit = await audit_case(sources, args.case_id, options)
     except StoreUnreachable as err:
         raise CliError(f"could not audit: {err}", EXIT_INCOMPLETE) from None
+    if (
+        not audit.events
+        and not audit.runs
+        and not any(c.name == "histories" and "unreachable" in c.detail for c in audit.checks)
+    ):
+        raise CliError(
+            f"nothing to audit: no events and no history of {args.case_id}", EXIT_INCOMPLETE
+        )
     fmt = "json" if args.json else args.format
     if fmt == "json":
         _emit(report.render_json(audit) + "\n", args.output)
