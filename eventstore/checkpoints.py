@@ -132,13 +132,10 @@ async def checkpoint_leaves(conn: Conn | asyncpg.Pool, up_to: int | None = None)
 async def create_checkpoint(
     pool: asyncpg.Pool, key: Ed25519PrivateKey, now: datetime, *, batch: int = READ_BATCH
 ) -> CheckpointResult:
-    """Extend the latest tree head over the events appended since, verify them, sign a new head.
-
-    Each new event must follow its stream (next version, ``prev_hash`` the previous hash) and
-    carry the hash of its own content, else :class:`CheckpointRefused` names the position and
-    nothing is signed: a tree head never vouches for a log that does not verify. Returns the
-    latest head unchanged when nothing was appended since.
-    """
+    """Extend the latest tree head over the events appended since and sign the new head."""
+    # Each new event must follow its stream and carry the hash of its own content, else
+    # CheckpointRefused names the position and nothing is signed: a tree head never vouches for
+    # a log that does not verify. Nothing appended since: the latest head comes back unchanged.
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", CHECKPOINT_LOCK_KEY)
         latest = await latest_head(conn)
@@ -226,8 +223,8 @@ async def _load_stream_heads(
 
 
 def inclusion(leaves: Sequence[Leaf], head: SignedTreeHead, position: int) -> list[bytes] | None:
-    """The inclusion proof of ``position`` in ``head`` from checkpointed leaves, or None when
-    the leaves do not reproduce the head's signed root (then they prove nothing)."""
+    """The inclusion proof of ``position`` in ``head`` from the checkpointed leaves, or None."""
+    # None when the leaves do not reproduce the head's signed root: then they prove nothing.
     if not 0 < position <= head.tree_size or len(leaves) < head.tree_size:
         return None
     tree = MerkleTree([event_leaf(leaf.hash) for leaf in leaves[: head.tree_size]])
@@ -334,13 +331,10 @@ def _missing_findings(missing: Iterable[int], leaves: dict[int, Leaf], why: str)
 
 
 async def verify_log(conn: Conn, public_key: Ed25519PublicKey) -> LogReport:
-    """Verify the whole event log against every stored tree head, signed by ``public_key``.
-
-    Checks: each tree head's signature; positions gapless up to the log head and the latest
-    tree head; every event's content hash and its stream's chain; the log still reproducing
-    each tree head's root (and, where not, which positions differ from the leaves that head
-    was computed from); each tree head consistent with the one before it.
-    """
+    """Verify the whole event log against every stored tree head, signed by ``public_key``."""
+    # Signatures; gapless positions up to the log head and the latest tree head; every event's
+    # content hash and chain link; each head's root still reproduced (else which positions
+    # differ from the leaves it was computed from); each head consistent with the one before.
     heads = await tree_heads(conn)
     head_position = int(await conn.fetchval("SELECT position FROM event_log_head"))
     leaves_list = await checkpoint_leaves(conn)

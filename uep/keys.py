@@ -62,8 +62,7 @@ def ensure_dev_key(state_dir: Path) -> Path:
 
 
 def trusted_public_key(config: Settings, given: str | None) -> Ed25519PublicKey:
-    """The key an auditor trusts: ``given`` (a PEM file or 64 hex digits), else the public half
-    of the deployment's own signing key."""
+    """``given`` (a PEM file or 64 hex digits), else the deployment's own key's public half."""
     if given is None:
         return load_signing_key(config).public_key()
     candidate = Path(given)

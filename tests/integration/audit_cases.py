@@ -60,10 +60,8 @@ class Result:
 
 
 async def uep(env: dict[str, str], *args: str, python: str = "") -> Result:
-    """Run the `uep` command (or ``python -c`` code that ends in it) as a subprocess.
-
-    A subprocess, never a blocking call: the worker runs in the test's event loop.
-    """
+    """Run the `uep` command (or ``python -c`` code that ends in it) as a subprocess."""
+    # A subprocess, never a blocking call: the worker runs in the test's event loop.
     argv = ["-c", python, *args] if python else ["-m", "uep.cli", *args]
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -96,8 +94,7 @@ async def start(
 async def eventful_case(
     client: Client, task_queue: str, *, continue_after: int | None = 80
 ) -> WorkflowHandle[Any, CaseResult]:
-    """An Other User case from start to completion with a late DCC step, a dispute taken to
-    Ofgem, and (by default) several runs joined by continue-as-new."""
+    """A completed Other User case: a late DCC step, a dispute to Ofgem, continued as new."""
     today = datetime.now(UTC).date()
     begun = today - timedelta(days=250)
     extra = {} if continue_after is None else {"continue_as_new_after": continue_after}

@@ -234,7 +234,7 @@ async def test_a_clean_closed_case_audits_clean_in_every_format(copy: Copy) -> N
     assert html.code == 0, html.err
     page = html_file.read_text()
     assert page.index("<h2>Findings</h2>") < page.index("<svg") < page.index("<h2>Events</h2>")
-    for needle in ("DCC steps", "report_receipt 2 WD", "WD late", "dispute: security", "missed"):
+    for needle in ("DCC steps", "report receipt (cycle 1): 2 WD", "WD late", "dispute: security"):
         assert needle in page, needle
     # self-contained: no script, no link, no image or stylesheet fetched from anywhere
     for forbidden in ("<script", "<link", "src=", "href=", "url("):
@@ -301,8 +301,7 @@ async def test_an_altered_event_is_found_by_the_case_audit_and_the_log(copy: Cop
 
 
 async def test_a_rewritten_past_is_located_by_the_log(copy: Copy) -> None:
-    """Edit an event and re-hash the rest of its stream: the chain is intact again, but the
-    tree heads signed what was there before, and the histories say what was appended."""
+    """An edited event with the rest of its stream re-hashed: caught by tree heads and history."""
     case_id = copy.recorded.case_id
     rows = await copy.sql(
         "SELECT * FROM events WHERE stream_id = $1 AND version >= 4 ORDER BY version", case_id

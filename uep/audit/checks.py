@@ -119,8 +119,8 @@ def _differs(stored: RecordedEvent, a: AppendedEvent) -> list[str]:
 
 
 def settled(runs: Sequence[RunRecord], events: Sequence[RecordedEvent]) -> list[RecordedEvent]:
-    """The events less those a running run's append put in the store moments ago, before its
-    history recorded the activity's answer (the workflow has not folded them yet either)."""
+    """The events less those of an append whose answer a running run has not recorded yet."""
+    # The store committed them moments ago; the workflow has not folded them yet either.
     pending = {e.event_id for r in runs for e in r.pending}
     return [e for e in events if e.event_id not in pending]
 
@@ -128,12 +128,10 @@ def settled(runs: Sequence[RunRecord], events: Sequence[RecordedEvent]) -> list[
 def check_history_events(
     case_id: str, runs: Sequence[RunRecord], events: Sequence[RecordedEvent], complete: bool
 ) -> Check:
-    """The stream holds exactly the events the histories appended, where the store put them.
-
-    This is what shows a stream's cut-off tail or a deleted stream, which the chain alone
-    cannot: the histories say how far the stream went. ``complete`` says whether every run's
-    history was available; if not, events no available run appended are not reported.
-    """
+    """The stream holds exactly the events the histories appended, where the store put them."""
+    # This shows a stream's cut-off tail or a deleted stream, which the chain alone cannot: the
+    # histories say how far the stream went. Without every run's history (``complete`` false),
+    # events no available run appended are not reported.
     if not runs:
         return Check.skipped(HISTORY_EVENTS, "no history of any run to compare with")
     appended = _appended(runs)

@@ -34,8 +34,9 @@ class ReplayOutcome:
 
 @cache
 def _quiet_runtime() -> Runtime:
-    """A runtime whose core logs errors only: a failed replay is reported as a finding, and
-    the core's warning about it would otherwise land in the middle of a JSON report."""
+    """A runtime whose core logs errors only."""
+    # A failed replay is reported as a finding; the core's warning about it would otherwise
+    # land in the middle of a JSON report on stdout.
     filter_ = TelemetryFilter(core_level="ERROR", other_level="ERROR")
     return Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(filter=filter_)))
 
@@ -93,12 +94,9 @@ _TASK_EVENTS = (
 
 
 def _diverging(events: Sequence[HistoryEvent], failure: str) -> HistoryEvent | None:
-    """The recorded event the failure is about, among one workflow task's command events.
-
-    The core names it by id ("HistoryEvent(id: 12, ...)") or by what it scheduled ("scheduled
-    event 'load_calendar'"); failing both, the task's first command event is as close as the
-    evidence allows.
-    """
+    """The recorded event the failure is about, among one workflow task's command events."""
+    # The core names it by id ("HistoryEvent(id: 12, ...)") or by what it scheduled ("scheduled
+    # event 'load_calendar'"); failing both, the task's first command event is the closest.
     commands = [e for e in events if e.event_type not in _TASK_EVENTS]
     by_id = re.search(r"HistoryEvent\(id: (\d+)", failure)
     if by_id:

@@ -511,11 +511,12 @@ def render_html(audit: CaseAudit) -> str:
 def timeline_svg(t: Timeline) -> str:
     """The case over time: requirement lanes, DCC steps (WD counts, misses), disputes shaded."""
     h = escape
-    left, right, top, lane_h = 130, 20, 34, 30
-    lanes = [*t.lanes, None]  # the last lane holds the DCC steps
+    left, right, top, lane_h, step_h = 130, 20, 34, 30, 16
     width = 1060
     plot = width - left - right
-    height = top + lane_h * len(lanes) + 40
+    dcc_top = top + lane_h * len(t.lanes)
+    bottom = dcc_top + max(lane_h, step_h * len(t.dcc) + 8)
+    height = bottom + 30
     span = max((t.end - t.start).days, 1)
 
     def x(d: date) -> float:
@@ -527,7 +528,6 @@ def timeline_svg(t: Timeline) -> str:
         'role="img" aria-label="case timeline">',
         f'<rect x="0" y="0" width="{width}" height="{height}" fill="#fff"/>',
     ]
-    bottom = top + lane_h * len(lanes)
     for band in t.disputes:
         x0 = x(band.raised_on)
         x1 = x(band.resolved_on or t.end)
@@ -541,77 +541,88 @@ def timeline_svg(t: Timeline) -> str:
         out.append(
             f'<text x="{x0 + 3:.1f}" y="{top - 8}" fill="#5e35b1">dispute: {h(band.subject)}</text>'
         )
-    for i, lane in enumerate(lanes):
+    for i, lane in enumerate(t.lanes):
         y = top + i * lane_h
-        label = "DCC steps" if lane is None else lane.requirement.replace("_", " ")
-        out.append(f'<text x="8" y="{y + lane_h / 2 + 4:.1f}" font-weight="600">{h(label)}</text>')
-        out.append(
-            f'<line x1="{left}" y1="{y + lane_h}" x2="{width - right}" y2="{y + lane_h}" '
-            'stroke="#eee"/>'
-        )
-        if lane is None:
-            continue
+        out.append(_lane_label(lane.requirement.replace("_", " "), y + lane_h / 2))
+        out.append(_rule(left, width - right, y + lane_h))
         for seg in lane.segments:
-            colour = (
-                _IDLE
-                if seg.status in ("not_started", "awaiting_requirement")
-                else (_BAD if seg.status in _BAD_STATUS else _COLOURS[seg.met])
-            )
             x0, x1 = x(seg.start), x(seg.end)
             out.append(
                 f'<rect x="{x0:.1f}" y="{y + 6}" width="{max(x1 - x0, 1.5):.1f}" '
-                f'height="{lane_h - 12}" fill="{colour}" rx="2"><title>{h(lane.requirement)}: '
-                f"{h(seg.status)} from {seg.start}</title></rect>"
+                f'height="{lane_h - 12}" fill="{_colour(seg)}" rx="2"><title>'
+                f"{h(lane.requirement)}: {h(seg.status)} from {seg.start}</title></rect>"
             )
             if x1 - x0 > 60:
                 out.append(
                     f'<text x="{x0 + 4:.1f}" y="{y + lane_h / 2 + 4:.1f}" fill="#222">'
                     f"{h(seg.status.replace('_', ' '))}</text>"
                 )
-    y = top + (len(lanes) - 1) * lane_h
+    out.append(_lane_label("DCC steps", (dcc_top + bottom) / 2))
     for n, step in enumerate(t.dcc):
-        row = y + 4 + (n % 3) * 8
-        x0, x1 = x(step.opened_on), x(step.due_on)
-        missed = step.status in ("missed", "overdue")
-        colour = "#c62828" if missed else "#1565c0"
-        out.append(
-            f'<line x1="{x0:.1f}" y1="{row}" x2="{x1:.1f}" y2="{row}" stroke="{colour}" '
-            f'stroke-width="3"><title>{h(step.step)} (cycle {step.cycle}): '
-            f"{step.working_days} WD from {step.opened_on}, due {step.due_on}; {h(step.status)}"
-            + (f", {step.working_days_late} WD late" if step.working_days_late else "")
-            + "</title></line>"
-        )
-        out.append(
-            f'<text x="{x1 + 3:.1f}" y="{row + 3}" fill="{colour}">{h(step.step)} '
-            f"{step.working_days} WD"
-            + (f", {step.working_days_late} WD late" if step.working_days_late else "")
-            + "</text>"
-        )
-        if step.done_on is not None:
-            out.append(
-                f'<circle cx="{x(step.done_on):.1f}" cy="{row}" r="3" fill="{colour}">'
-                f"<title>done {step.done_on}</title></circle>"
-            )
-        if missed:
-            cx = x(step.due_on)
-            out.append(
-                f'<path d="M{cx - 4:.1f},{row - 4} l8,8 m0,-8 l-8,8" stroke="#c62828" '
-                f'stroke-width="2"><title>missed: due {step.due_on}</title></path>'
-            )
-    out.append(
-        f'<line x1="{left}" y1="{bottom}" x2="{width - right}" y2="{bottom}" stroke="#999"/>'
-    )
+        out += _dcc_step(step, dcc_top + 10 + n * step_h, x, width - right)
+    out.append(_rule(left, width - right, bottom, "#999"))
     for tick in _ticks(t.start, t.end):
         tx = x(tick)
-        out.append(
-            f'<line x1="{tx:.1f}" y1="{bottom}" x2="{tx:.1f}" y2="{bottom + 4}" stroke="#999"/>'
-        )
+        out.append(_rule(tx, tx, bottom, "#999", bottom + 4))
         out.append(
             f'<text x="{tx:.1f}" y="{bottom + 16}" text-anchor="middle" fill="#555">'
             f"{tick.strftime('%d %b %Y')}</text>"
         )
     out.append("</svg>")
     return "\n".join(out)
+
+
+def _lane_label(text: str, middle: float) -> str:
+    return f'<text x="8" y="{middle + 4:.1f}" font-weight="600">{escape(text)}</text>'
+
+
+def _rule(x1: float, x2: float, y: float, colour: str = "#eee", y2: float | None = None) -> str:
+    return (
+        f'<line x1="{x1:.1f}" y1="{y:.1f}" x2="{x2:.1f}" y2="{y if y2 is None else y2:.1f}" '
+        f'stroke="{colour}"/>'
+    )
+
+
+def _colour(seg: Segment) -> str:
+    if seg.status in ("not_started", "awaiting_requirement"):
+        return _IDLE
+    return _BAD if seg.status in _BAD_STATUS else _COLOURS[seg.met]
+
+
+def _dcc_step(step: DccMark, row: float, x: Any, right_edge: float) -> list[str]:
+    """One DCC step: a bar from opened to due, its label, done as a dot, a miss as a cross."""
+    h = escape
+    x0, x1 = x(step.opened_on), x(step.due_on)
+    missed = step.status in ("missed", "overdue")
+    colour = "#c62828" if missed else "#1565c0"
+    late = f", {step.working_days_late} WD late" if step.working_days_late else ""
+    label = f"{step.step.replace('_', ' ')} (cycle {step.cycle}): {step.working_days} WD{late}"
+    out = [
+        f'<line x1="{x0:.1f}" y1="{row}" x2="{max(x1, x0 + 2):.1f}" y2="{row}" '
+        f'stroke="{colour}" stroke-width="4"><title>{h(label)}: opened {step.opened_on}, due '
+        f"{step.due_on}, {h(step.status)}</title></line>"
+    ]
+    end = max(x1, x(step.done_on) if step.done_on else x1)
+    # Labels stay inside the chart: left of the bar when the bar ends near the right edge.
+    if end + 8 + 6.2 * len(label) < right_edge:
+        out.append(f'<text x="{end + 8:.1f}" y="{row + 4}" fill="{colour}">{h(label)}</text>')
+    else:
+        out.append(
+            f'<text x="{x0 - 6:.1f}" y="{row + 4}" text-anchor="end" fill="{colour}">'
+            f"{h(label)}</text>"
+        )
+    if step.done_on is not None:
+        out.append(
+            f'<circle cx="{x(step.done_on):.1f}" cy="{row}" r="3.5" fill="{colour}">'
+            f"<title>done {step.done_on}</title></circle>"
+        )
+    if missed:
+        cx = x(step.due_on)
+        out.append(
+            f'<path d="M{cx - 4:.1f},{row - 4} l8,8 m0,-8 l-8,8" stroke="#c62828" '
+            f'stroke-width="2"><title>missed: due {step.due_on}{h(late)}</title></path>'
+        )
+    return out
 
 
 def _ticks(start: date, end: date, most: int = 8) -> list[date]:

@@ -48,8 +48,8 @@ SUBCOMMANDS = ("case", "export", "verify", "checkpoint", "log", "key")
 
 
 def rewrite(argv: Sequence[str]) -> list[str]:
-    """``uep audit CASE ...`` means ``uep audit case CASE ...`` (case ids start with ``uep-``,
-    so no id is mistaken for a subcommand)."""
+    """``uep audit CASE ...`` means ``uep audit case CASE ...``."""
+    # Case ids start with "uep-", so no id is mistaken for a subcommand.
     args = list(argv)
     if len(args) >= 2 and args[0] == "audit" and args[1] not in (*SUBCOMMANDS, "-h", "--help"):
         args.insert(1, "case")

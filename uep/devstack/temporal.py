@@ -176,8 +176,9 @@ async def ensure_search_attributes(
 
 
 async def set_retention(client: Client, retention: timedelta) -> timedelta:
-    """Set the namespace's retention of closed histories (`temporal server start-dev` has no
-    flag for it; this is what `temporal operator namespace update --retention` does)."""
+    """Set the namespace's retention of closed histories; the retention now in force."""
+    # `temporal server start-dev` has no flag for it: this is what
+    # `temporal operator namespace update --retention` does.
     ttl = Duration()
     ttl.FromTimedelta(retention)
     await client.workflow_service.update_namespace(
