@@ -213,7 +213,8 @@ async def main(rounds: int, log_events: int) -> None:
     print(f"{'audit (all checks, in-process)':<44}{audit_s * 1000:>9.0f} ms")
     print(f"{'  of which replay':<44}{replay_s * 1000:>9.0f} ms")
     print(f"{'ratio audit / read':<44}{audit_s / read_s:>9.1f} x")
-    print(f"tree heads over {log_events:,} events (then scaled to 100,000):")
+    scaled = "" if log_events == 100_000 else ", scaled to 100,000"
+    print(f"tree heads over {log_events:,} events{scaled}:")
     print(f"{'  in memory (leaf hashes, root, sign)':<44}{memory_s * per_100k * 1000:>9.0f} ms")
     print(
         f"{'  from PostgreSQL (create_checkpoint)':<44}{checkpoint_s * per_100k * 1000:>9.0f} ms"
