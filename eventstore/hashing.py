@@ -14,7 +14,7 @@ from eventstore.models import ChainReport, RecordedEvent
 GENESIS = ""  # the "previous hash" of a stream's first event
 
 
-def _utc_iso(moment: datetime) -> str:
+def utc_iso(moment: datetime) -> str:
     """Render a timestamp in one canonical form (UTC, microseconds) whatever its tz."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -46,7 +46,7 @@ def event_hash(
             "schema_version": schema_version,
             "data": data,
             "metadata": metadata,
-            "recorded_at": _utc_iso(recorded_at),
+            "recorded_at": utc_iso(recorded_at),
         }
     )
     digest = hashlib.sha256()

@@ -35,6 +35,11 @@ class Settings(BaseSettings):
         description="Where the file channel delivers completion notices; unset: no channel, "
         "notices wait in the outbox.",
     )
+    signing_key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 private key (PKCS#8 PEM) that signs tree heads and audit bundles; "
+        "unset means the key `uep dev` keeps under state_dir/keys.",
+    )
 
 
 def get_settings() -> Settings:

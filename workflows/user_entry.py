@@ -50,7 +50,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.state import CaseState, evolve, fold
     from domain.view import CaseView, RejectedMessage, build_view, case_summary
     from eventstore.models import AppendResult, NewEvent, UserIdClaimChange
-    from workflows import names
+    from workflows import limits, names
     from workflows.errors import Refusal, domain_refusal, refusal, shorten
     from workflows.io import CarriedState, CaseResult, UpdateResult, WorkflowInput
     from workflows.messages import (
@@ -79,15 +79,12 @@ DELIVERY_RETRY = RetryPolicy(
 
 CALENDAR_HORIZON_PATCH = "calendar-horizon-2026-11"
 """Added a timer that wakes the case to extend its calendar; older histories have none."""
+STRICT_START_PATCH = "strict-start-input-2026-12"
+"""A start input is the public StartCase only; older histories ran with the internal fields."""
 RULES_REVISION_PATCH = "rules-revision-2-2026-12"
 """New cases open under revision 2 of the engine's reading of the rules (domain.revision)."""
 REJECTED_KEPT = 50
 """Refused signals listed in the case (the newest); each entry is bounded too."""
-HISTORY_EVENTS_LIMIT = 2_000
-HISTORY_BYTES_LIMIT = 8 * 1024 * 1024
-"""When a run hands over to a new one: well under Temporal's own limits (50,000 events,
-50 MB), so a flood of messages, even refused ones, rolls the case over instead of getting it
-terminated."""
 """Refused signals listed in the case (the newest); each entry is bounded too."""
 
 
@@ -99,6 +96,7 @@ class UserEntryProcess:
     def __init__(self, *args: Any) -> None:
         self._input: WorkflowInput | None = None
         self._start_error: str | None = None
+        self._legacy_history_limit: int | None = None
         try:
             self._input = self._read_input(args)
         except ApplicationError as err:
@@ -148,6 +146,11 @@ class UserEntryProcess:
         try:
             if isinstance(raw, dict) and "continued" in raw and info.continued_run_id:
                 params = WorkflowInput.model_validate(raw)
+                self._legacy_history_limit = params.continue_as_new_after  # None since 2026-12
+            elif not workflow.patched(STRICT_START_PATCH):
+                # a case started before the public input was checked in full: as it ran then
+                params = WorkflowInput.model_validate(raw)
+                self._legacy_history_limit = params.continue_as_new_after
             else:
                 params = WorkflowInput.model_validate(StartCase.model_validate(raw).model_dump())
         except ValidationError as err:
@@ -704,9 +707,14 @@ class UserEntryProcess:
     def _history_is_long(self, params: WorkflowInput) -> bool:
         """Whether the run should hand over: long or large history (refused messages count)."""
         info = workflow.info()
+        if self._legacy_history_limit is not None:  # only histories from before December 2026
+            return (
+                info.get_current_history_length() >= self._legacy_history_limit
+                or info.is_continue_as_new_suggested()
+            )
         return (
-            info.get_current_history_length() >= HISTORY_EVENTS_LIMIT
-            or info.get_current_history_size() >= HISTORY_BYTES_LIMIT
+            info.get_current_history_length() >= _events_limit()
+            or info.get_current_history_size() >= limits.HISTORY_BYTES_LIMIT
             or info.is_continue_as_new_suggested()
         )
 
@@ -737,6 +745,14 @@ _STORE_REFUSALS: dict[str, Refusal] = {
     StoreRefusal.UNSTORABLE: Refusal.UNSTORABLE,
 }
 """How the store's refusals reach the sender (anything else: the store refused)."""
+
+
+def _events_limit() -> int:
+    """The run's event limit: the code's, or a lower one from the case's memo (in history)."""
+    lowered = workflow.memo_value(limits.MEMO_EVENTS_LIMIT, default=None)
+    if isinstance(lowered, int) and not isinstance(lowered, bool):
+        return max(limits.MEMO_EVENTS_FLOOR, min(lowered, limits.HISTORY_EVENTS_LIMIT))
+    return limits.HISTORY_EVENTS_LIMIT
 
 
 def _signal_names() -> str:

@@ -201,9 +201,19 @@ def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it(stack: Stack) -> None:
     table = stack.uep("case", "list")
     assert "from the case board read model" in table.stdout and "MeterCo Services" in table.stdout
 
+    # The dev namespace's retention is set, the signing key made, and the archiver copies the
+    # completed demo case's history: its audit is clean once a tree head covers it.
+    assert "retention 3 days" in banner
+    assert (stack.state / "keys" / "audit-signing-key.pem").is_file()
+    assert stack.uep("audit", "checkpoint").returncode == 0
+    audit = _audit_once_archived(stack, "uep-meterco-registered_supplier_agent")
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    assert stack.uep("audit", "log").returncode == 0
+
     children = descendants(first.process.pid)
     names = " ".join(" ".join(p.cmdline()) for p in children)
     assert "start-dev" in names and "uep.cli worker" in names and "uep.cli projector" in names
+    assert "uep.cli archiver" in names
     server = postmaster(stack.state)
     assert stop(first) == 0
     # `uep dev` returns only after its children have exited and the embedded PostgreSQL has
@@ -225,6 +235,16 @@ def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it(stack: Stack) -> None:
         assert again.stdout.count("skipped  ") == 5
     finally:
         assert stop(second, signal.SIGINT) == 0
+
+
+def _audit_once_archived(stack: Stack, case_id: str) -> subprocess.CompletedProcess[str]:
+    """`uep audit CASE` asked again until the archiver (polling every 10 s) has the closed run."""
+    for _ in range(30):
+        audit = stack.uep("audit", case_id, "--format", "json")
+        checks = {c["name"]: c for c in json.loads(audit.stdout or "{}").get("checks", [])}
+        if "not archived yet" not in checks.get("archive", {}).get("detail", "not archived yet"):
+            return audit
+    raise AssertionError(f"{case_id} was never archived: {audit.stdout} {audit.stderr}")
 
 
 def test_port_in_use_is_one_clear_line(stack: Stack) -> None:

@@ -13,14 +13,22 @@ from uep.cli import services as services_cli
 
 @pytest.mark.parametrize(
     "args",
-    [["migrate"], ["worker"], ["projector"], ["probe", "worker"], ["probe", "projector"]],
+    [
+        ["migrate"],
+        ["worker"],
+        ["projector"],
+        ["archiver"],
+        ["probe", "worker"],
+        ["probe", "projector"],
+        ["probe", "archiver"],
+    ],
 )
 def test_the_container_commands_parse(args: list[str]) -> None:
     parsed = build_parser().parse_args(args)
     assert callable(parsed.func)
 
 
-@pytest.mark.parametrize("command", ["migrate", "worker", "projector", "probe"])
+@pytest.mark.parametrize("command", ["migrate", "worker", "projector", "archiver", "probe"])
 def test_help_of_each_container_command(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_:
         build_parser().parse_args([command, "--help"])

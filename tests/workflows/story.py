@@ -49,6 +49,7 @@ async def start(
     role: UserRole,
     started_on: date,
     party_data: dict[str, Any] | None = None,
+    memo: dict[str, Any] | None = None,
     **extra: Any,
 ) -> WorkflowHandle[Any, Any]:
     """Start a case for a new Party in ``role``, backdated to ``started_on``."""
@@ -61,6 +62,7 @@ async def start(
         task_queue=h.task_queue,
         result_type=CaseResult,
         static_summary=f"{p['party_name']} - {role.label}",
+        memo=memo,
     )
 
 

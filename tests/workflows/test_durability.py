@@ -10,6 +10,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 from temporalio.common import TypedSearchAttributes
 from temporalio.converter import decode_typed_search_attributes
+from temporalio.worker import Replayer
 
 from domain.calendar import WorkingDayCalendar
 from domain.calendar_data import build_calendar
@@ -17,7 +18,8 @@ from domain.roles import UserRole
 from tests.workflows import story
 from tests.workflows.conftest import Harness
 from uep.converter import DATA_CONVERTER
-from workflows import names
+from worker import WORKFLOWS
+from workflows import limits, names
 
 
 async def flood_with_oversized_signals(handle: WorkflowHandle[Any, Any], count: int) -> None:
@@ -137,3 +139,22 @@ async def test_a_case_running_for_years_extends_its_calendar(lone_harness: Harne
     snapshots = await calendar_snapshots(handle)
     assert len(snapshots) >= 2
     assert max(s.last_year for s in snapshots) >= planned.year
+
+
+async def test_a_lower_limit_in_the_memo_rolls_the_case_over(harness: Harness) -> None:
+    """A case's memo can lower its run's event limit; the memo is in history, so it replays."""
+    today = await story.today(harness)
+    handle = await story.start(
+        harness, UserRole.GAS_SUPPLIER, today, memo={limits.MEMO_EVENTS_LIMIT: 30}
+    )
+    first_run = harness.client.get_workflow_handle(handle.id, run_id=handle.result_run_id)
+    await story.send(handle, "propose_user_id", user_id="90b3d51f300100c9")
+    await story.send(handle, "accept_user_id", user_id="90b3d51f300100c9")
+    await story.send(handle, "record_srept_completed")
+    await story.send(handle, "book_security_assessment", assessment_on=today + timedelta(weeks=13))
+    history = await first_run.fetch_history()
+    assert history.events[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
+    assert (await story.view(handle))["user_id"] == "90b3d51f300100c9"
+    replayer = Replayer(workflows=list(WORKFLOWS), data_converter=DATA_CONVERTER)
+    replayed = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert replayed.replay_failure is None

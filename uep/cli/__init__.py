@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run a subcommand and exit with its status (hard exit: sdk-python issue #300)."""
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(audit.rewrite(sys.argv[1:] if argv is None else argv))
     try:
         code = args.func(args)
     except KeyboardInterrupt:

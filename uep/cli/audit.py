@@ -1,136 +1,310 @@
-"""`uep audit CASE_ID`: check a case three ways, as an auditor would.
+"""`uep audit ...`: audit a case, export and verify its bundle, checkpoint and verify the log.
 
-1. **Replay**: every run of the case's Temporal history (continue-as-new makes several) is
-   replayed against today's workflow code; a non-determinism means today's code could not
-   carry the case on.
-2. **Hash chain**: the case's event stream is re-hashed from its first event; any edit of a
-   stored event breaks the chain at that version.
-3. **Agreement**: the event stream folded with today's ``evolve`` gives the same stage,
-   requirements and stream version as the running workflow's ``state`` query.
+    uep audit CASE [--format table|json|markdown|html] [--as-of T] [--version N] [--skip CHECK]
+    uep audit export CASE FILE          FILE.zip, or a new directory
+    uep audit verify FILE [--key PUBKEY]
+    uep audit checkpoint                sign a tree head over the event log now
+    uep audit log [--key PUBKEY]        the whole log against its tree heads
+    uep audit key [--pem]               the public key auditors verify with
 
-Exit status 0 when all hold, 1 when any check fails, 3 when Temporal or PostgreSQL is out of reach.
+Exit status of audit, verify and log: 0 clean, 1 findings, 2 could not audit (a check could not
+run and was not accepted with --skip, or a dependency was out of reach). The logic lives in
+:mod:`uep.audit`; this module parses, connects and prints.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import asyncio
 import sys
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from temporalio.client import Client, WorkflowHistory
-from temporalio.service import RPCError
-from temporalio.worker import Replayer
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pydantic import BaseModel
 
-from domain.history import fold_stored, view_as_of
-from eventstore.postgres import PostgresEventStore
-from uep.cli.common import REFUSED, run_command
-from uep.connect import settings, store_pool, temporal_client
-from uep.converter import DATA_CONVERTER
+from eventstore.checkpoints import CheckpointRefused, create_checkpoint, verify_log
+from eventstore.signing import fingerprint, public_key_hex
+from eventstore.verdicts import EXIT_INCOMPLETE, Check, exit_status
+from uep.audit import report
+from uep.audit.bundle import BUNDLE_CHECKS, BundleUnreadable, export_bundle, verify_bundle
+from uep.audit.case import AuditOptions, Sources, audit_case
+from uep.audit.checks import CASE_CHECKS
+from uep.cli.common import CliError, console, run_command
+from uep.connect import (
+    StoreUnreachable,
+    TemporalUnreachable,
+    settings,
+    store_pool,
+    temporal_client,
+)
+from uep.keys import KeyUnavailable, load_signing_key, trusted_public_key
 from worker import WORKFLOWS
 
-
-@dataclass
-class Check:
-    """One audit check and what it found."""
-
-    name: str
-    ok: bool
-    detail: str
+SUBCOMMANDS = ("case", "export", "verify", "checkpoint", "log", "key")
 
 
-async def replay_runs(client: Client, case_id: str) -> Check:
-    """Replay each run of the case, newest first, following continue-as-new back to the start."""
-    replayer = Replayer(workflows=list(WORKFLOWS), data_converter=DATA_CONVERTER)
-    run_id: str | None = None
-    replayed = 0
-    while True:
-        handle = client.get_workflow_handle(case_id, run_id=run_id)
-        history: WorkflowHistory = await handle.fetch_history()
-        result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
-        if result.replay_failure is not None:
-            return Check("replay", False, f"run {run_id or 'latest'}: {result.replay_failure}")
-        replayed += 1
-        first = history.events[0].workflow_execution_started_event_attributes
-        previous = first.continued_execution_run_id
-        if not previous:
-            return Check("replay", True, f"{replayed} run(s) replay against today's code")
-        run_id = previous
+def rewrite(argv: Sequence[str]) -> list[str]:
+    """``uep audit CASE ...`` means ``uep audit case CASE ...``."""
+    # Case ids start with "uep-", so no id is mistaken for a subcommand.
+    args = list(argv)
+    if len(args) >= 2 and args[0] == "audit" and args[1] not in (*SUBCOMMANDS, "-h", "--help"):
+        args.insert(1, "case")
+    return args
 
 
-async def agreement(client: Client, case_id: str, folded: dict[str, Any]) -> Check:
-    """The stream folded with today's code against the workflow's own view of the case."""
+def _moment(text: str) -> datetime:
     try:
-        live: dict[str, Any] = await client.get_workflow_handle(case_id).query(
-            "state", result_type=dict
-        )
-    except RPCError as err:
-        return Check("agreement", True, f"not compared: the workflow cannot answer ({err.message})")
-    keys = ("stage", "status", "stream_version", "user_id")
-    differ = [k for k in keys if live.get(k) != folded.get(k)]
-    live_reqs = [(r["requirement"], r["status"], r["met"]) for r in live.get("requirements", [])]
-    folded_reqs = [
-        (r["requirement"], r["status"], r["met"]) for r in folded.get("requirements", [])
-    ]
-    if live_reqs != folded_reqs:
-        differ.append("requirements")
-    if differ:
-        detail = "; ".join(
-            f"{k}: workflow {live.get(k)!r}, stream {folded.get(k)!r}" for k in differ
-        )
-        return Check("agreement", False, detail)
-    return Check(
-        "agreement", True, f"stream and workflow agree at version {folded['stream_version']}"
-    )
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise CliError(f"--as-of {text!r} is not an ISO 8601 moment", EXIT_INCOMPLETE) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-async def audit(case_id: str) -> list[Check]:
-    """Run the three checks on one case."""
+def print_checks(title: str, checks: Sequence[Check], status: int) -> None:
+    """Checks on the terminal: one line each, findings indented below, the verdict last."""
+    out = console()
+    out.print(title)
+    for check in checks:
+        colour = {"passed": "green", "failed": "red", "skipped": "yellow"}[check.status.value]
+        word = report.status_word(check)
+        out.print(f"[{colour}]{word:<15}[/{colour}] {check.name:<16} {check.detail}")
+        for line in report.findings_lines(check):
+            out.print(f"{'':32}- {line}")
+    out.print(f"verdict: {report.VERDICTS[status]} (exit {status})")
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        Path(output).write_text(text)
+    else:
+        sys.stdout.write(text)
+
+
+async def _sources(args: argparse.Namespace, pool: Any) -> Sources:
     config = settings()
-    client = await temporal_client(config)
-    checks = [await replay_runs(client, case_id)]
-    async with store_pool(config) as pool:
-        store = PostgresEventStore(pool)
-        events = await store.read_stream(case_id)
-        report = await store.verify_chain(case_id)
-    if report.ok:
-        chain = Check("hash chain", True, f"intact over {report.events} events")
-    else:
-        detail = f"broken at version {report.first_bad_version}: {report.detail}"
-        chain = Check("hash chain", False, detail)
-    checks.append(chain)
-    state = fold_stored(events)
-    if state is None:
-        checks.append(Check("agreement", False, "the stream has no CaseStarted event"))
-        return checks
-    today = datetime.now(UTC).date()
-    folded = view_as_of(state, today, stream_version=events[-1].version)
-    checks.append(await agreement(client, case_id, json.loads(folded.model_dump_json())))
-    return checks
-
-
-async def run_audit(args: argparse.Namespace) -> int:
-    """`uep audit CASE_ID [--json]`."""
     try:
-        checks = await audit(args.case_id)
-    except RPCError as err:
-        print(f"uep audit: {args.case_id}: {err.message}", file=sys.stderr)
-        return REFUSED
-    if args.json:
-        print(json.dumps([asdict(c) for c in checks]))
+        client = await temporal_client(config)
+        temporal_error = ""
+    except TemporalUnreachable as err:
+        client, temporal_error = None, str(err).split(";")[0]
+    try:
+        key: Ed25519PublicKey | None = trusted_public_key(config, getattr(args, "key", None))
+        key_error = ""
+    except KeyUnavailable as err:
+        key, key_error = None, str(err)
+    return Sources(client, temporal_error, pool, key, key_error)
+
+
+async def _audit(args: argparse.Namespace) -> int:
+    as_of = _moment(args.as_of) if args.as_of else None
+    try:
+        async with store_pool(settings()) as pool:
+            sources = await _sources(args, pool)
+            options = AuditOptions(
+                as_of=as_of, version=args.version, skip=args.skip, workflows=WORKFLOWS
+            )
+            audit = await audit_case(sources, args.case_id, options)
+    except StoreUnreachable as err:
+        raise CliError(f"could not audit: {err}", EXIT_INCOMPLETE) from None
+    if (
+        not audit.events
+        and not audit.runs
+        and not any(c.name == "histories" and "unreachable" in c.detail for c in audit.checks)
+    ):
+        raise CliError(
+            f"nothing to audit: no events and no history of {args.case_id}", EXIT_INCOMPLETE
+        )
+    fmt = "json" if args.json else args.format
+    if fmt == "json":
+        _emit(report.render_json(audit) + "\n", args.output)
+    elif fmt == "markdown":
+        _emit(report.render_markdown(audit), args.output)
+    elif fmt == "html":
+        _emit(report.render_html(audit), args.output)
     else:
-        for c in checks:
-            print(f"{'ok  ' if c.ok else 'FAIL'} {c.name:<11} {c.detail}")
-    return 0 if all(c.ok for c in checks) else REFUSED
+        heading = f"audit of {args.case_id}" + (
+            f" ({audit.party_name}, {audit.role}; rules {audit.rules_version})"
+            if audit.party_id
+            else ""
+        )
+        print_checks(heading, audit.checks, audit.exit_status)
+    return audit.exit_status
+
+
+async def _export(args: argparse.Namespace) -> int:
+    target = Path(args.file)
+    if await asyncio.to_thread(target.exists):
+        raise CliError(f"{target} exists; choose a new file or directory", EXIT_INCOMPLETE)
+    config = settings()
+    try:
+        key = load_signing_key(config)
+    except KeyUnavailable as err:
+        raise CliError(str(err), EXIT_INCOMPLETE) from None
+    try:
+        async with store_pool(config) as pool:
+            sources = await _sources(args, pool)
+            result = await export_bundle(sources, args.case_id, target, key)
+    except StoreUnreachable as err:
+        raise CliError(f"could not export: {err}", EXIT_INCOMPLETE) from None
+    except ValueError as err:
+        raise CliError(str(err), 1) from None
+    print(
+        f"wrote {result.path}: {result.events} events, {result.runs} run(s), {result.files} "
+        f"files; signed by key {fingerprint(key)[:16]}"
+    )
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return 1 if result.notes else 0
+
+
+class _Printable(BaseModel):
+    checks: list[Check]
+    exit_status: int
+
+
+async def _verify(args: argparse.Namespace) -> int:
+    try:
+        trusted = trusted_public_key(settings(), args.key) if args.key else _local_key()
+    except KeyUnavailable as err:
+        raise CliError(str(err), EXIT_INCOMPLETE) from None
+    try:
+        verified = await verify_bundle(Path(args.file), trusted, WORKFLOWS, args.skip)
+    except BundleUnreadable as err:
+        raise CliError(str(err), EXIT_INCOMPLETE) from None
+    status = exit_status(verified.checks)
+    if args.format == "json":
+        print(_Printable(checks=verified.checks, exit_status=status).model_dump_json(indent=2))
+    else:
+        print_checks(f"bundle {args.file} for {verified.case_id}", verified.checks, status)
+    return status
+
+
+def _local_key() -> Ed25519PublicKey | None:
+    """This deployment's own public key when one is configured here (never a network call)."""
+    try:
+        return trusted_public_key(settings(), None)
+    except KeyUnavailable:
+        return None
+
+
+async def _checkpoint(args: argparse.Namespace) -> int:
+    config = settings()
+    try:
+        key = load_signing_key(config)
+    except KeyUnavailable as err:
+        raise CliError(str(err), EXIT_INCOMPLETE) from None
+    async with store_pool(config) as pool:
+        try:
+            result = await create_checkpoint(pool, key, datetime.now(UTC))
+        except CheckpointRefused as err:
+            print(f"uep audit checkpoint: refused at {err}", file=sys.stderr)
+            return 1
+    head = result.head
+    state = "signed" if result.created else "unchanged (no event since)"
+    print(
+        f"tree head #{head.seq} {state}: size {head.size}, root {head.head.root_hash}, "
+        f"at {head.head.timestamp}, key {head.head.key_fingerprint[:16]}"
+    )
+    return 0
+
+
+async def _log(args: argparse.Namespace) -> int:
+    config = settings()
+    try:
+        trusted = trusted_public_key(config, args.key)
+    except KeyUnavailable as err:
+        raise CliError(str(err), EXIT_INCOMPLETE) from None
+    try:
+        async with store_pool(config) as pool, pool.acquire() as conn:
+            verified = await verify_log(conn, trusted)
+    except StoreUnreachable as err:
+        raise CliError(f"could not verify: {err}", EXIT_INCOMPLETE) from None
+    status = exit_status(verified.checks)
+    if args.format == "json":
+        print(verified.model_dump_json(indent=2))
+    else:
+        print_checks(
+            f"event log: {verified.events} events, head at {verified.head_position}, "
+            f"{verified.tree_heads} tree head(s)",
+            verified.checks,
+            status,
+        )
+    return status
+
+
+async def _key(args: argparse.Namespace) -> int:
+    try:
+        key = load_signing_key(settings())
+    except KeyUnavailable as err:
+        raise CliError(str(err), EXIT_INCOMPLETE) from None
+    if args.pem:
+        pem = key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        print(pem.decode(), end="")
+    else:
+        print(public_key_hex(key))
+        print(f"fingerprint {fingerprint(key)}", file=sys.stderr)
+    return 0
 
 
 def add_parser(sub: Any) -> None:
-    """Register `uep audit`."""
-    p = sub.add_parser(
-        "audit", help="replay a case's history, verify its hash chain, compare stream and workflow"
+    """Register `uep audit` and its subcommands."""
+    audit = sub.add_parser(
+        "audit",
+        help="audit a case; export / verify its signed bundle; checkpoint / verify the log",
+        description="`uep audit CASE` audits one case; the subcommands below do the rest.",
     )
+    asub = audit.add_subparsers(dest="audit_command", required=True, metavar="CASE|subcommand")
+    p = asub.add_parser("case", help="audit one case (`uep audit CASE` is short for this)")
     p.add_argument("case_id")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=run_command("uep audit", run_audit))
+    p.add_argument("--format", choices=("table", "json", "markdown", "html"), default="table")
+    p.add_argument("--json", action="store_true", help="same as --format json")
+    p.add_argument("-o", "--output", help="write the report to this file instead of stdout")
+    p.add_argument("--as-of", help="show the case as recorded at this moment (ISO 8601)")
+    p.add_argument("--version", type=int, help="show the case as of this stream version")
+    p.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        choices=CASE_CHECKS,
+        metavar="CHECK",
+        help=f"accept that this check does not run ({', '.join(CASE_CHECKS)})",
+    )
+    p.add_argument("--key", help="trusted public key (PEM file or hex) for the tree head")
+    p.set_defaults(func=run_command("uep audit", _audit))
+
+    p = asub.add_parser("export", help="write the case's signed evidence bundle")
+    p.add_argument("case_id")
+    p.add_argument("file", help="FILE.zip for one zip file, else a new directory")
+    p.set_defaults(func=run_command("uep audit export", _export))
+
+    p = asub.add_parser("verify", help="verify a bundle offline (no Temporal, no database)")
+    p.add_argument("file")
+    p.add_argument("--key", help="the deployment's public key: PEM file or 64 hex digits")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        choices=BUNDLE_CHECKS,
+        metavar="CHECK",
+        help="accept that this check could not run",
+    )
+    p.set_defaults(func=run_command("uep audit verify", _verify))
+
+    p = asub.add_parser("checkpoint", help="sign a tree head over the whole event log now")
+    p.set_defaults(func=run_command("uep audit checkpoint", _checkpoint))
+
+    p = asub.add_parser("log", help="verify the whole event log against its tree heads")
+    p.add_argument("--key", help="trusted public key (PEM file or hex); default: this deployment's")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(func=run_command("uep audit log", _log))
+
+    p = asub.add_parser("key", help="print the public key auditors verify with")
+    p.add_argument("--pem", action="store_true", help="as a PEM file instead of hex")
+    p.set_defaults(func=run_command("uep audit key", _key))

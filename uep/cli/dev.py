@@ -22,6 +22,7 @@ def _dev(args: argparse.Namespace) -> int:
         ui_port=args.ui_port or config.ui_port,
         pg_port=args.pg_port or config.pg_port,
         projector=not args.no_projector,
+        archiver=not args.no_archiver,
     )
     return asyncio.run(run_dev(opts))
 
@@ -34,4 +35,5 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--pg-port", type=int, help="embedded PostgreSQL port (default 55432)")
     p.add_argument("--state-dir", help="where data lives (default .uep, or UEP_STATE_DIR)")
     p.add_argument("--no-projector", action="store_true", help="do not run the projector")
+    p.add_argument("--no-archiver", action="store_true", help="do not run the history archiver")
     p.set_defaults(func=_dev)

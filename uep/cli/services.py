@@ -1,5 +1,6 @@
-"""The services and the jobs around them: `uep worker` and `uep projector` (until SIGINT or
-SIGTERM; `uep dev` runs them as its children, the containers of docker-compose.yml as theirs),
+"""The services and the jobs around them: `uep worker`, `uep projector` and `uep archiver` (until
+SIGINT or SIGTERM; `uep dev` runs them as its children, the containers of docker-compose.yml as
+theirs),
 `uep migrate` (the one-shot schema job) and `uep probe` (what container healthchecks call)."""
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from eventstore.migrations import load_migrations, migrate
 from projections import all_projections
 from projections.projector import Projector
+from uep.archiver import Archiver
 from uep.connect import settings, store_pool, temporal_client
 from uep.devstack.stackfile import redact
+from uep.keys import KeyUnavailable, load_signing_key
 from uep.logging import configure_logging
 from worker import run_worker
 
@@ -50,9 +53,13 @@ def add_job_parsers(sub: Any) -> None:
         help="exit 0 when this container's worker or projector is healthy (healthchecks)",
         description="worker: a poller from this host polled the task queue within "
         f"{POLLER_FRESH_SECONDS:.0f}s. projector: migrations at head, every read model has a "
-        "checkpoint, and the oldest event it has not applied is younger than --max-lag.",
+        "checkpoint, and the oldest event it has not applied is younger than --max-lag. "
+        "archiver: migrations at head, and (with a signing key) no event older than --max-lag "
+        "is left outside every tree head.",
     )
-    p.add_argument("service", choices=("worker", "projector"), help="what runs in this container")
+    p.add_argument(
+        "service", choices=("worker", "projector", "archiver"), help="what runs in this container"
+    )
     p.add_argument(
         "--max-lag",
         type=float,
@@ -108,6 +115,7 @@ def _probe(args: argparse.Namespace) -> int:
     checks: dict[str, Callable[[argparse.Namespace], Awaitable[str]]] = {
         "worker": _probe_worker,
         "projector": _probe_projector,
+        "archiver": _probe_archiver,
     }
     try:
         verdict = asyncio.run(asyncio.wait_for(checks[args.service](args), PROBE_TIMEOUT_SECONDS))
@@ -174,6 +182,34 @@ async def _probe_projector(args: argparse.Namespace) -> str:
     return f"projector at position {behind} or later"
 
 
+async def _probe_archiver(args: argparse.Namespace) -> str:
+    """Migrations at head; with a key, every event older than --max-lag under a tree head."""
+    url = _database_url_or_none()
+    if not url:
+        raise ProbeFailed("UEP_DATABASE_URL is not set")
+    try:
+        load_signing_key(settings())
+        signing = True
+    except KeyUnavailable:
+        signing = False  # archiving only, as the archiver itself says at start-up
+    conn = await asyncpg.connect(url, timeout=5)
+    try:
+        head_migration = max(m.number for m in load_migrations())
+        applied = await conn.fetchval("SELECT max(number) FROM schema_migrations")
+        if applied != head_migration:
+            raise ProbeFailed(f"migrations at {applied}, head is {head_migration}")
+        covered = await conn.fetchval("SELECT coalesce(max(tree_size), 0) FROM log_tree_heads")
+        age = await conn.fetchval(
+            "SELECT extract(epoch FROM now() - recorded_at) FROM events WHERE position = $1",
+            int(covered) + 1,
+        )
+    finally:
+        await conn.close()
+    if signing and age is not None and float(age) > args.max_lag:
+        raise ProbeFailed(f"event {int(covered) + 1} waits for a tree head since {float(age):.0f}s")
+    return f"archiver's store at head; tree heads cover position {covered}"
+
+
 async def until_signalled(run: Callable[[asyncio.Event], Awaitable[None]]) -> None:
     """Run ``run(stop)`` with ``stop`` set by SIGINT or SIGTERM, for a graceful shutdown."""
     stop = asyncio.Event()
@@ -189,6 +225,20 @@ async def run_projector(stop: asyncio.Event) -> None:
         await Projector(pool, all_projections()).run(stop)
 
 
+async def run_archiver(stop: asyncio.Event) -> None:
+    """Archive closed runs' histories and sign tree heads until ``stop`` is set."""
+    config = settings()
+    try:
+        key = load_signing_key(config)
+    except KeyUnavailable as err:
+        # Archiving matters more than tree heads: keep copying histories, and say why not signing.
+        print(f"uep archiver: {err}; archiving without tree heads", file=sys.stderr)
+        key = None
+    client = await temporal_client(config)
+    async with store_pool(config, start_local=True, max_size=4) as pool:
+        await Archiver(client, pool, key=key).run(stop)
+
+
 def _worker(args: argparse.Namespace) -> int:
     config = settings()
     configure_logging(config.log_format)
@@ -202,9 +252,20 @@ def _projector(args: argparse.Namespace) -> int:
     return 0
 
 
+def _archiver(args: argparse.Namespace) -> int:
+    configure_logging(settings().log_format)
+    asyncio.run(until_signalled(run_archiver))
+    return 0
+
+
 def add_parsers(sub: Any) -> None:
-    """Register `uep worker` and `uep projector`."""
+    """Register `uep worker`, `uep projector` and `uep archiver`."""
     p = sub.add_parser("worker", help="run the Temporal worker (until SIGINT / SIGTERM)")
     p.set_defaults(func=_worker)
     p = sub.add_parser("projector", help="run the projector that keeps the read models")
     p.set_defaults(func=_projector)
+    p = sub.add_parser(
+        "archiver",
+        help="copy closed runs' histories into PostgreSQL and sign tree heads over the log",
+    )
+    p.set_defaults(func=_archiver)

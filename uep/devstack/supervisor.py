@@ -1,9 +1,10 @@
 """`uep dev`: the whole stack in one foreground process group, stopped cleanly by Ctrl-C.
 
-Children (the Temporal dev server, the worker, the projector) each run in their own process
-group, so a Ctrl-C in the terminal reaches this supervisor only and the stack stops in order:
-worker and projector first, then Temporal, then the embedded PostgreSQL. A ``stack.json`` in the
-state directory tells other terminals (``uep case ...``) where the running stack listens.
+Children (the Temporal dev server, the worker, the projector, the archiver) each run in their own
+process group, so a Ctrl-C in the terminal reaches this supervisor only and the stack stops in
+order: archiver, projector and worker first, then Temporal, then the embedded PostgreSQL. A
+``stack.json`` in the state directory tells other terminals (``uep case ...``) where the running
+stack listens.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
@@ -35,9 +37,11 @@ from uep.devstack.temporal import (
     DevServerError,
     ensure_search_attributes,
     port_open,
+    set_retention,
     start_dev_server,
     wait_until_ready,
 )
+from uep.keys import ensure_dev_key
 from uep.settings import Settings
 
 STOP_TIMEOUT = 15.0
@@ -118,6 +122,7 @@ class DevOptions:
     ui_port: int
     pg_port: int
     projector: bool = True
+    archiver: bool = True
 
 
 @dataclass
@@ -129,7 +134,7 @@ class Stack:
     stack_file: Path | None = None
 
     def stop(self) -> None:
-        """Stop in reverse order of start: projector, worker, Temporal; then PostgreSQL."""
+        """Stop in reverse order of start: archiver, projector, worker, Temporal; PostgreSQL."""
         for child in reversed(self.children):
             stop_child(child)
         if self.embedded_pgdata is not None:
@@ -211,14 +216,14 @@ async def _wait_for_worker(client: Client, task_queue: str, worker: Child, withi
     raise PreflightError(f"the worker did not start polling within {within:.0f}s; see {worker.log}")
 
 
-def banner(info: StackInfo, where: str, logs: Path, temporal_db: Path) -> str:
+def banner(info: StackInfo, where: str, logs: Path, temporal_db: Path, retention: str = "") -> str:
     """The short banner: URLs, where the data lives, three commands to try."""
     return "\n".join(
         [
             "uep dev: the stack is up",
             f"  Temporal Web UI  {info.ui_url}",
             f"  Temporal         {info.temporal_address}  (namespace {info.namespace}, "
-            "task queue uep)",
+            "task queue uep" + (f", retention {retention}" if retention else "") + ")",
             f"  PostgreSQL       {redact(info.database_url)}  ({where})",
             f"  Data             {temporal_db} and the PostgreSQL above; logs in {logs}",
             "Try, in another terminal:",
@@ -242,12 +247,13 @@ def _signals_set(stop: asyncio.Event) -> Iterator[None]:
             loop.remove_signal_handler(sig)
 
 
-async def _start(opts: DevOptions, stack: Stack, binary: str) -> tuple[StackInfo, str, Path]:
-    """Start PostgreSQL, Temporal, the worker and the projector; return the stack's info."""
+async def _start(opts: DevOptions, stack: Stack, binary: str) -> tuple[StackInfo, str, Path, str]:
+    """Start PostgreSQL, Temporal, the worker, the projector and the archiver; the stack's info."""
     state = opts.settings.state_dir.resolve()
     logs = state / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     url, where = await _database(opts, stack)
+    signing_key = opts.settings.signing_key_file or ensure_dev_key(state)
 
     cfg = DevServerConfig(
         binary=binary,
@@ -262,6 +268,7 @@ async def _start(opts: DevOptions, stack: Stack, binary: str) -> tuple[StackInfo
     try:
         client = await wait_until_ready(cfg, server)
         await ensure_search_attributes(client)
+        retention = await set_retention(client, cfg.retention)
     except DevServerError as err:
         raise PreflightError(f"{err}; see {temporal_log}") from None
 
@@ -274,11 +281,14 @@ async def _start(opts: DevOptions, stack: Stack, binary: str) -> tuple[StackInfo
         "UEP_LOG_FORMAT": "json",
         # the dev stack's delivery channel: each completion notice becomes a file here
         "UEP_NOTICE_DIR": os.environ.get("UEP_NOTICE_DIR", str(state / "notices")),
+        "UEP_SIGNING_KEY_FILE": str(signing_key),
     }
     worker = spawn_python("worker", ["worker"], env, logs)
     stack.children.append(worker)
     if opts.projector:
         stack.children.append(spawn_python("projector", ["projector"], env, logs))
+    if opts.archiver:
+        stack.children.append(spawn_python("archiver", ["archiver"], env, logs))
     await _wait_for_worker(client, opts.settings.task_queue, worker, 60.0)
 
     info = StackInfo(
@@ -291,7 +301,13 @@ async def _start(opts: DevOptions, stack: Stack, binary: str) -> tuple[StackInfo
     )
     stack.stack_file = stack_path(state)
     stack.stack_file.write_text(json.dumps(info.model_dump(), indent=2))
-    return info, where, cfg.db_file
+    return info, where, cfg.db_file, _days(retention)
+
+
+def _days(span: timedelta) -> str:
+    """A retention period in words: "3 days", "36 hours"."""
+    hours = span.total_seconds() / 3600
+    return f"{hours / 24:g} days" if hours % 24 == 0 else f"{hours:g} hours"
 
 
 async def _supervise(stack: Stack, stop: asyncio.Event) -> int:
@@ -332,8 +348,9 @@ async def run_dev(opts: DevOptions) -> int:
                 with contextlib.suppress(asyncio.CancelledError, PreflightError):
                     await starting
                 return 130
-            info, where, temporal_db = starting.result()
-            print(banner(info, where, Path(info.state_dir) / "logs", temporal_db), flush=True)
+            info, where, temporal_db, retention = starting.result()
+            logs = Path(info.state_dir) / "logs"
+            print(banner(info, where, logs, temporal_db, retention), flush=True)
             up = True
             code = await _supervise(stack, stop)
             print("uep dev: stopping ...", flush=True)

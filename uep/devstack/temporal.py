@@ -11,14 +11,21 @@ import subprocess
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
+from google.protobuf.duration_pb2 import Duration
 from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.namespace.v1 import NamespaceConfig
 from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
     ListSearchAttributesRequest,
 )
-from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+from temporalio.api.workflowservice.v1 import (
+    DescribeNamespaceRequest,
+    GetSystemInfoRequest,
+    UpdateNamespaceRequest,
+)
 from temporalio.client import Client
 
 from uep.converter import DATA_CONVERTER
@@ -26,6 +33,11 @@ from workflows.names import SEARCH_ATTRIBUTES
 
 # Pragmas the Temporal CLI's own tests use; about three times the throughput on a laptop disk.
 SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL")
+
+DEV_RETENTION = timedelta(days=3)
+"""How long the dev namespace keeps a closed run's history. Set on every start rather than left
+to the dev server's unstated default (24 hours); audits of older runs read the history archive.
+"""
 
 _INDEXED_TYPES = {
     "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
@@ -53,6 +65,7 @@ class DevServerConfig:
     namespace: str = "default"
     ip: str = "127.0.0.1"
     log_level: str = "warn"
+    retention: timedelta = DEV_RETENTION
     search_attributes: dict[str, str] = field(default_factory=lambda: dict(SEARCH_ATTRIBUTES))
 
     @property
@@ -160,6 +173,24 @@ async def ensure_search_attributes(
             AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing)
         )
     return sorted(missing)
+
+
+async def set_retention(client: Client, retention: timedelta) -> timedelta:
+    """Set the namespace's retention of closed histories; the retention now in force."""
+    # `temporal server start-dev` has no flag for it: this is what
+    # `temporal operator namespace update --retention` does.
+    ttl = Duration()
+    ttl.FromTimedelta(retention)
+    await client.workflow_service.update_namespace(
+        UpdateNamespaceRequest(
+            namespace=client.namespace,
+            config=NamespaceConfig(workflow_execution_retention_ttl=ttl),
+        )
+    )
+    described = await client.workflow_service.describe_namespace(
+        DescribeNamespaceRequest(namespace=client.namespace)
+    )
+    return described.config.workflow_execution_retention_ttl.ToTimedelta()
 
 
 @contextlib.asynccontextmanager
