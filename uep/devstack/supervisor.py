@@ -311,8 +311,14 @@ def banner(info: StackInfo, where: str, logs: Path, temporal_db: Path) -> str:
 @contextlib.contextmanager
 def _signals_set(stop: asyncio.Event) -> Iterator[None]:
     loop = asyncio.get_running_loop()
+
+    def stopping(sig: signal.Signals) -> None:
+        if not stop.is_set():
+            print(f"uep dev: {sig.name} received", flush=True)
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, stopping, sig)
     try:
         yield
     finally:
