@@ -95,6 +95,9 @@ DATABASE_GONE: tuple[type[Exception], ...] = (
     asyncpg.InterfaceError,
     asyncpg.PostgresConnectionError,
     asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up, cancelled
+    # A pooled connection left mid-operation when the server went away ("cannot switch to
+    # state ..."): the pool drops it on release, and a fresh connection is the remedy.
+    asyncpg.exceptions.InternalClientError,
 )
 """Errors that mean PostgreSQL is (for now) out of reach: reconnect, never exit."""
 

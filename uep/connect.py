@@ -234,7 +234,13 @@ async def wait_for_store(pool: asyncpg.Pool) -> None:
         try:
             async with pool.acquire() as conn:
                 await require_head(conn)
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
+        except (
+            OSError,
+            TimeoutError,
+            asyncpg.PostgresError,
+            asyncpg.InterfaceError,
+            asyncpg.exceptions.InternalClientError,
+        ) as err:
             raise StoreUnreachable(str(err)) from err
 
     await retrying("the event store", at_head, (StoreUnreachable, NotAtHead))
