@@ -267,7 +267,9 @@ async def check_store(pool: asyncpg.Pool, cases: list[str], run: Run) -> None:
             run.findings.append(f"{case_id}: hash chain broken at {chain.first_bad_version}")
 
 
-async def test_no_acknowledged_message_is_lost_or_doubled_under_chaos(stack: Stack) -> None:
+async def test_no_acknowledged_message_is_lost_or_doubled_under_chaos(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
     if stack.env.get("UEP_DATABASE_URL"):
         pytest.skip("stops the embedded PostgreSQL; UEP_DATABASE_URL points elsewhere")
     began = time.monotonic()
@@ -330,11 +332,12 @@ async def test_no_acknowledged_message_is_lost_or_doubled_under_chaos(stack: Sta
         ]
     finally:
         status = await asyncio.to_thread(stop, dev)
-    print(
-        f"\nchaos (seed {SEED}): cases {CASES}, messages {len(run.acks)}, kills {run.kills}, "
-        f"outage {run.outage_seconds:.1f}s, sends retried {run.retried_sends}, "
-        f"findings {len(run.findings)}, {time.monotonic() - began:.0f}s"
-    )
+    with capsys.disabled():  # the counts belong in `make test`'s output, pass or fail
+        print(
+            f"\nchaos (seed {SEED}): cases {CASES}, messages {len(run.acks)}, kills {run.kills}, "
+            f"outage {run.outage_seconds:.1f}s, sends retried {run.retried_sends}, "
+            f"findings {len(run.findings)}, {time.monotonic() - began:.0f}s"
+        )
     assert run.findings == [], "\n".join(run.findings)
     assert run.kills == KILLS and status == 0
     assert len(run.acks) == CASES * MESSAGES_PER_CASE

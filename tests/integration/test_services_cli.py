@@ -1,10 +1,12 @@
-"""`uep migrate` and `uep projector` as the containers run them, on a real PostgreSQL."""
+"""`uep migrate`, `uep projector` and `uep worker` as the containers run them, on a real PostgreSQL
+(and a Temporal dev server that comes up late)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+import signal
 import sys
 import urllib.error
 import urllib.request
@@ -18,8 +20,11 @@ from eventstore.migrations import head_number, load_migrations
 from eventstore.roles import APP_ROLE
 from projections import all_projections
 from uep.cli.services import run_projector
+from uep.devstack.binaries import temporal_cli
 from uep.devstack.postgres import free_port, port_in_use
+from uep.devstack.temporal import DevServerConfig, start_dev_server
 from uep.settings import Settings
+from worker import run_worker
 
 pytestmark = pytest.mark.integration
 
@@ -118,3 +123,48 @@ async def test_the_projector_waits_for_migrations_then_follows(
     finally:
         stop.set()
         await running
+
+
+async def test_the_worker_waits_for_temporal_then_polls(
+    database_url: str, pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    """Started while Temporal is down, the worker stays up, says why it is not ready, and polls
+    once Temporal answers: no restart needed."""
+    frontend = free_port()
+    port = free_port()
+    config = Settings(
+        database_url=database_url,
+        temporal_address=f"127.0.0.1:{frontend}",
+        metrics_port=port,
+        temporal_metrics_port=free_port(),
+        state_dir=tmp_path,
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(run_worker(config, stop))
+    server = None
+    try:
+        for _ in range(200):  # bounded: the server starts in the worker's first moments
+            up, checks = await ready(port) if port_in_use(port) else (False, {})
+            if "worker" in checks:
+                break
+            await asyncio.sleep(0.05)
+        assert not up and checks["worker"]["detail"] == "connecting to Temporal", checks
+
+        dev = DevServerConfig(
+            binary=temporal_cli(), db_file=tmp_path / "t.sqlite", port=frontend,
+            ui_port=free_port(),
+        )  # fmt: skip
+        server = start_dev_server(dev, tmp_path / "temporal.log")
+        for _ in range(400):  # bounded (80 s): the worker's backoff is capped at 10 s
+            up, checks = await ready(port)
+            if up:
+                break
+            await asyncio.sleep(0.2)
+        assert up, checks
+        assert checks["worker"]["detail"] == "polling task queue 'uep'"
+    finally:
+        stop.set()
+        await running
+        if server is not None:
+            server.send_signal(signal.SIGINT)
+            await asyncio.to_thread(server.wait, 30)

@@ -94,10 +94,11 @@ def _probe(args: argparse.Namespace) -> int:
     config = connect.settings()
     url = f"http://127.0.0.1:{config.metrics_port}/readyz"
     try:
-        with urllib.request.urlopen(url, timeout=PROBE_TIMEOUT_SECONDS) as answer:
-            body = json.loads(answer.read())
-    except urllib.error.HTTPError as err:
-        body = json.loads(err.read() or b"{}")
+        try:
+            with urllib.request.urlopen(url, timeout=PROBE_TIMEOUT_SECONDS) as answer:
+                body = json.loads(answer.read())
+        except urllib.error.HTTPError as err:  # 503 carries the checks too
+            body = json.loads(err.read() or b"{}")
     except (OSError, ValueError) as err:
         print(f"unhealthy: {url}: {err}", file=sys.stderr)
         return EXIT_UNHEALTHY

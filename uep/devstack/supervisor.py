@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import asyncpg
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
@@ -258,6 +259,12 @@ async def _database(opts: DevOptions, stack: Stack) -> Database:
     except StoreUnreachable as err:
         raise PreflightError(
             f"{err} at {redact(url)}; check UEP_DATABASE_URL or unset it to use the embedded server"
+        ) from None
+    except asyncpg.PostgresError as err:
+        # e.g. a UEP_DATABASE_URL role that may not create roles or migrate
+        raise PreflightError(
+            f"setting up the event store at {redact(url)} as its owner failed: "
+            f"{type(err).__name__}: {err}"
         ) from None
     return Database(
         owner_url=url,
