@@ -38,7 +38,7 @@ from projections import all_projections
 from tests.devstack import UEP, DevRun, Stack, gone, ready, stack_process, stop
 from uep.converter import DATA_CONVERTER
 from uep.devstack.postgres import ensure_embedded, stop_embedded
-from uep.devstack.supervisor import MAX_DEATHS
+from uep.devstack.supervisor import DEATH_WINDOW, MAX_DEATHS
 from workflows.io import CaseResult, UpdateResult
 from workflows.names import TASK_QUEUE, WORKFLOW_TYPE, workflow_id
 
@@ -50,8 +50,9 @@ OUTAGE_SECONDS = float(os.environ.get("UEP_CHAOS_OUTAGE_SECONDS", "8"))
 SEED = int(os.environ.get("UEP_CHAOS_SEED", str(random.randrange(1_000_000))))
 CALENDAR = build_calendar("england-and-wales", 2016, 2040)
 SEND_ATTEMPTS = 120
-# Five deaths within a minute stop `uep dev` (as they should): a larger run spaces its kills.
-KILL_SPACING = 15.0 if KILLS >= MAX_DEATHS else 0.0
+# Five deaths within a minute stop `uep dev` (as they should): a larger run spaces its kills so
+# that at most four fall in any minute.
+KILL_SPACING = DEATH_WINDOW / (MAX_DEATHS - 1) + 5.0 if KILLS >= MAX_DEATHS else 0.0
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class Run:
     retried_sends: int = 0
     findings: list[str] = field(default_factory=list)
     progress: asyncio.Condition = field(default_factory=asyncio.Condition)
+    dev: DevRun | None = None
 
     async def acknowledged(self, ack: Ack) -> None:
         """Record an acknowledgement and wake the chaos waiting for a number of them."""
@@ -133,6 +135,8 @@ async def send(handle: WorkflowHandle[Any, Any], name: str, body: dict[str, Any]
                 name, {**body, "message_id": message_id}, id=message_id, result_type=UpdateResult
             )
         except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError):
+            if run.dev is not None and run.dev.process.poll() is not None:
+                raise AssertionError(f"uep dev stopped:\n{run.dev.output()[-3000:]}") from None
             run.retried_sends += 1
             await asyncio.sleep(0.5)  # the server is busy re-dispatching after a kill
             continue
@@ -275,7 +279,7 @@ async def test_no_acknowledged_message_is_lost_or_doubled_under_chaos(
     began = time.monotonic()
     rng = random.Random(SEED)
     dev = await asyncio.to_thread(stack.start)
-    run = Run()
+    run = Run(dev=dev)
     try:
         info = stack.info()
         client = await Client.connect(
