@@ -29,6 +29,9 @@ USER uep
 WORKDIR /home/uep
 ENTRYPOINT ["uep"]
 CMD ["worker"]
-# Fits the default command; docker-compose.yml gives each service the probe of what it runs.
+# /metrics, /healthz, /readyz of the worker or the projector; the worker's Temporal SDK metrics.
+EXPOSE 9464 9465
+# Fits the default command (asks the worker's /readyz); docker-compose.yml gives each service the
+# probe of what it runs.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
     CMD ["uep", "probe", "worker"]

@@ -1,13 +1,23 @@
-"""The uep worker: runs the UserEntryProcess workflow and its activities on task queue ``uep``."""
+"""The uep worker: runs the UserEntryProcess workflow and its activities on task queue ``uep``.
+
+As a service it also serves its metrics, ``/healthz`` and ``/readyz`` (uep/health.py) and the
+Temporal SDK's metrics, and it rides out outages: it waits (with backoff) for Temporal and for an
+event store at head before polling; once polling, the SDK keeps retrying a lost Temporal, and an
+append that fails while PostgreSQL is down is retried by Temporal like any failed activity.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Awaitable, Sequence
+from typing import TypeVar
 
+import structlog
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import Interceptor, Worker
 
+from activities import metrics as activity_metrics
 from activities.case import CaseActivities, Notifier
 from activities.notices import DeliveryChannel, FileChannel, NoChannel
 from eventstore.models import EventStorePort
@@ -15,11 +25,15 @@ from eventstore.outbox import NoticeOutbox
 from eventstore.outbox_postgres import PostgresNoticeOutbox
 from eventstore.postgres import PostgresEventStore
 from uep import connect
+from uep.health import HealthServer, NotReady, migrations_check, postgres_check, temporal_check
+from uep.metrics import WORKER_COLLECTORS, MessageMetrics, prepare_process, sdk_runtime
 from uep.settings import Settings
 from workflows.names import TASK_QUEUE
 from workflows.user_entry import UserEntryProcess
 
 WORKFLOWS: Sequence[type] = (UserEntryProcess,)
+T = TypeVar("T")
+log = structlog.get_logger("uep.worker")
 
 
 def build_worker(
@@ -29,6 +43,7 @@ def build_worker(
     notifier: Notifier | None = None,
     outbox: NoticeOutbox | None = None,
     channel: DeliveryChannel | None = None,
+    interceptors: Sequence[Interceptor] = (),
 ) -> Worker:
     """A worker for the UEP workflow and its activities, bound to an event store, the notice
     outbox and a delivery channel."""
@@ -38,27 +53,82 @@ def build_worker(
         task_queue=task_queue,
         workflows=list(WORKFLOWS),
         activities=list(activities.all()),
+        interceptors=list(interceptors),
     )
 
 
+class _Stopped(Exception):
+    """Stop was asked for while the worker was still starting."""
+
+
+async def _unless_stopped(step: Awaitable[T], stop: asyncio.Event) -> T:
+    """Await ``step``; give it up when ``stop`` is set first (a start waiting for a server)."""
+    task = asyncio.ensure_future(step)
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait([task, stopper], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopper.cancel()
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        raise _Stopped
+    return task.result()
+
+
 async def run_worker(config: Settings | None = None, stop: asyncio.Event | None = None) -> None:
-    """Connect to Temporal and PostgreSQL and run the worker until ``stop`` is set (or forever)."""
+    """Serve health and metrics, wait for Temporal and the store, then run the worker until
+    ``stop`` is set (or forever)."""
     config = config or connect.settings()
-    client = await connect.temporal_client(config)
-    async with connect.store_pool(config, start_local=True, max_size=10) as pool:
+    stop = stop or asyncio.Event()
+    prepare_process(*activity_metrics.COLLECTORS, *WORKER_COLLECTORS)
+    stage = "connecting to Temporal"
+
+    async def polling() -> str:
+        if stage != "polling":
+            raise NotReady(stage)
+        return f"polling task queue {config.task_queue!r}"
+
+    health = HealthServer(
+        "worker",
+        config.metrics_host,
+        config.metrics_port,
+        asyncio.get_running_loop(),
+        {"worker": polling},
+    )
+    health.start()
+    try:
+        runtime = sdk_runtime(config.metrics_host, config.temporal_metrics_port)
+        client = await _unless_stopped(connect.wait_for_temporal(config, runtime), stop)
+        health.checks["temporal"] = temporal_check(client)
+        stage = "waiting for the event store"
+        pool = await _unless_stopped(connect.service_pool(config, max_size=10), stop)
         store = PostgresEventStore(pool)
         channel = FileChannel(config.notice_dir) if config.notice_dir else NoChannel()
         try:
+            health.checks["postgresql"] = postgres_check(pool)
+            health.checks["migrations"] = migrations_check(pool)
+            await _unless_stopped(connect.wait_for_store(pool), stop)
             worker = build_worker(
-                client, store, config.task_queue, outbox=PostgresNoticeOutbox(pool), channel=channel
+                client,
+                store,
+                config.task_queue,
+                outbox=PostgresNoticeOutbox(pool),
+                channel=channel,
+                interceptors=[MessageMetrics()],
             )
-            if stop is None:
-                await worker.run()
-            else:
-                async with worker:
-                    await stop.wait()
+            async with worker:
+                stage = "polling"
+                log.info("worker polling", task_queue=config.task_queue)
+                await stop.wait()
         finally:
             await store.close()
+            await connect.close_pool(pool)
+    except _Stopped:
+        log.info("worker stopped while starting", stage=stage)
+    finally:
+        health.stop()
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ fix (a version conflict, a User ID claim refused) are raised as non-retryable.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -15,6 +16,7 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities import metrics
 from activities.errors import RequestRefusal, StoreRefusal
 from activities.notices import DeliveryChannel, NoChannel
 from domain.calendar import WorkingDayCalendar
@@ -123,23 +125,36 @@ class CaseActivities:
     async def append_events(self, request: AppendRequest) -> AppendResult:
         """Append the workflow's events (and User ID claims) in one transaction."""
         logger = log.bind(case_id=request.stream_id)
+        started = time.perf_counter()
+        outcome = "error"
         try:
             result = await self._store.append(
                 request.stream_id, request.events, request.expected_version, request.claims
             )
         except ExpectedVersionError as err:
+            outcome = "version_conflict"
             raise ApplicationError(
                 str(err), type=StoreRefusal.EXPECTED_VERSION, non_retryable=True
             ) from err
         except UserIdClaimError as err:
+            outcome = "user_id_conflict"
+            metrics.USER_ID_CLAIM_CONFLICTS.inc()
             raise ApplicationError(
                 str(err), type=StoreRefusal.USER_ID_CONFLICT, non_retryable=True
             ) from err
         except UnstorableEventError as err:
+            outcome = "unstorable"
             logger.warning("events refused by the store", reason=str(err))
             raise ApplicationError(
                 str(err), type=StoreRefusal.UNSTORABLE, non_retryable=True
             ) from err
+        else:
+            outcome = "duplicate" if result.duplicate else "appended"
+            if not result.duplicate:
+                metrics.EVENTS_APPENDED.inc(len(request.events))
+        finally:
+            metrics.APPEND_DURATION.observe(time.perf_counter() - started)
+            metrics.APPENDS.labels(outcome).inc()
         logger.info(
             "events appended",
             types=[e.type for e in request.events],

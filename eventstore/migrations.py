@@ -64,3 +64,31 @@ async def migrate(conn: Conn) -> list[str]:
             )
             applied.append(migration.name)
     return applied
+
+
+class NotAtHead(RuntimeError):
+    """The database's schema is not at the head of the migrations this code ships."""
+
+
+def head_number() -> int:
+    """The number of the newest migration shipped."""
+    return max(m.number for m in load_migrations())
+
+
+async def applied_number(conn: Conn) -> int:
+    """The newest migration applied to the database (0 when none, or none this role may see)."""
+    if await conn.fetchval("SELECT to_regclass('schema_migrations')") is None:
+        return 0
+    if not await conn.fetchval("SELECT has_table_privilege('schema_migrations', 'SELECT')"):
+        return 0  # before 0040 the application role could not read it: not migrated for it
+    return int(await conn.fetchval("SELECT coalesce(max(number), 0) FROM schema_migrations"))
+
+
+async def require_head(conn: Conn) -> None:
+    """Raise NotAtHead unless every shipped migration is applied (services check, never apply)."""
+    applied, head = await applied_number(conn), head_number()
+    if applied < head:
+        raise NotAtHead(
+            f"the event store's schema is at migration {applied}, this code needs {head}: "
+            "run `uep migrate` as the owner role"
+        )

@@ -38,7 +38,7 @@ from eventstore.models import (
 )
 from eventstore.types import Conn
 
-# Sent inside each append transaction (also by uep_append_fast, migration 0005: keep in step).
+# Sent inside each append transaction by uep_append_fast (migrations 0005, 0040: keep in step).
 NOTIFY_CHANNEL = "uep_events"
 
 _COLUMNS = (
@@ -57,31 +57,13 @@ SELECT uep_append_fast($1::text[], $2::int[], $3::text[], $4::text[], $5::int[],
                        $13::text[])
 """
 
-_INSERT_EVENTS = f"""
-WITH inserted AS (
-    INSERT INTO events ({_COLUMNS})
-    SELECT p, s, v, e, t, sv, d::jsonb, m::jsonb, $9, ph, h
-      FROM unnest($1::bigint[], $2::text[], $3::int[], $4::uuid[], $5::text[], $6::int[],
-                  $7::text[], $8::text[], $10::text[], $11::text[])
-           AS r(p, s, v, e, t, sv, d, m, ph, h)
-    RETURNING 1
-), moved AS (
-    UPDATE event_log_head SET position = $12 RETURNING position
-)
-SELECT moved.position, (SELECT count(*) FROM inserted), pg_notify('{NOTIFY_CHANNEL}', '')
-  FROM moved
-"""
-
-_ADD_CLAIMS = """
-INSERT INTO user_id_claims (user_id, party_id, role, stream_id, position, claimed_at)
-SELECT u, p, r, s, pos, $6
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) AS c(u, p, r, s, pos)
-"""
-
-_DROP_CLAIMS = """
-DELETE FROM user_id_claims c
- USING unnest($1::text[], $2::text[], $3::text[]) AS d(u, p, r)
- WHERE c.user_id = d.u AND c.party_id = d.p AND c.role = d.r
+# The checked path's write: events and the claims they change, under the lock already held
+# (migration 0040: the application role has no INSERT on the store's tables).
+_APPEND_CHECKED = """
+SELECT uep_append_checked($1::text[], $2::int[], $3::text[], $4::text[], $5::int[], $6::uuid[],
+                          $7::text[], $8::int[], $9::text[], $10::text[], $11, $12::text[],
+                          $13::text[], $14::text[], $15::text[], $16::text[], $17::text[],
+                          $18::bigint[], $19::text[], $20::text[], $21::text[])
 """
 
 
@@ -446,6 +428,7 @@ class _Plan:
         self.refs = refs or {}
         self.streams = streams or {}
         self.holders = holders or {}
+        self.heads_before = dict(self.streams)
         self.original = {uid: set(h) for uid, h in self.holders.items()}
         self.claim_stream: dict[tuple[str, str, str], tuple[str, int]] = {}
         self.staged = _Staged()
@@ -530,24 +513,17 @@ class _Plan:
         )
 
     async def flush(self, conn: Conn) -> None:
-        """Write the staged events, the net claim changes and the new head; notify followers."""
+        """Write the staged events and the net claim changes, move the head, notify followers."""
         s = self.staged
-        # Claims first: the events statement also moves the head and notifies.
+        touched = dict.fromkeys(s.stream_id)
+        heads = [self.heads_before.get(stream_id, (0, None)) for stream_id in touched]
         added, dropped = self._claim_changes()
-        if dropped:
-            await conn.execute(_DROP_CLAIMS, *_columns(dropped, 3))
-        if added:
-            at = [self.claim_stream[k] for k in added]
-            await conn.execute(
-                _ADD_CLAIMS,
-                *_columns(added, 3),
-                [a[0] for a in at],
-                [a[1] for a in at],
-                self.recorded_at,
-            )
-        await conn.execute(
-            _INSERT_EVENTS,
-            s.position,
+        at = [self.claim_stream[k] for k in added]
+        first = await conn.fetchval(
+            _APPEND_CHECKED,
+            list(touched),
+            [v for v, _ in heads],
+            [h for _, h in heads],
             s.stream_id,
             s.version,
             s.event_id,
@@ -558,8 +534,14 @@ class _Plan:
             self.recorded_at,
             s.prev_hash,
             s.hash,
-            self.head,
+            *_columns(added, 3),
+            [a[0] for a in at],
+            [a[1] for a in at],
+            *_columns(dropped, 3),
         )
+        # The function numbers the rows from the head we locked and read: the same positions.
+        if first != s.position[0]:
+            raise EventStoreError(f"append wrote from position {first}, staged {s.position[0]}")
 
     def _claim_changes(self) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
         """Rows to insert and rows to delete, comparing final holders with the locked state."""

@@ -4,6 +4,10 @@ Each batch of events is applied and the projection's checkpoint moved in ONE tra
 crash anywhere leaves either both or neither. The projector wakes on NOTIFY and also polls, so a
 missed notification only delays it. Positions are gapless by construction (see
 docs/event-store.md); the projector still checks each batch is contiguous and refuses to skip.
+
+When PostgreSQL goes away the projector does not exit: it reconnects with capped exponential
+backoff and jitter (stamina), says so in one log line per change of state, exposes the state in
+its metrics and readiness, and resumes from the checkpoints, which are the only state it has.
 """
 
 from __future__ import annotations
@@ -16,10 +20,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+import asyncpg.pool
+import stamina
+import structlog
 
+from eventstore.migrations import NotAtHead, require_head
 from eventstore.models import RecordedEvent
 from eventstore.postgres import NOTIFY_CHANNEL, read_all
+from eventstore.roles import grant_read_model
 from eventstore.types import Conn
+from projections import metrics
+
+log = structlog.get_logger("uep.projector")
 
 ApplyOne = Callable[[Conn, RecordedEvent, str], Awaitable[None]]
 ApplyBatch = Callable[[Conn, Sequence[RecordedEvent], str], Awaitable[None]]
@@ -77,6 +89,31 @@ class ProjectionStatus:
         return self.head - self.position
 
 
+DATABASE_GONE: tuple[type[Exception], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up, cancelled
+    # A pooled connection left mid-operation when the server went away ("cannot switch to
+    # state ..."): the pool drops it on release, and a fresh connection is the remedy.
+    asyncpg.exceptions.InternalClientError,
+)
+"""Errors that mean PostgreSQL is (for now) out of reach: reconnect, never exit."""
+
+NOT_PREPARED: tuple[type[Exception], ...] = (NotAtHead, asyncpg.InsufficientPrivilegeError)
+"""The schema or a read model needs `uep migrate` (the owner's job): wait for it."""
+
+
+@dataclass(frozen=True)
+class ProjectorState:
+    """What the projector is doing, since when (monotonic seconds), and why."""
+
+    state: str
+    since: float
+    reason: str = ""
+
+
 class ProjectionGapError(RuntimeError):
     """The log showed a hole that did not fill; skipping it would lose an event forever."""
 
@@ -86,9 +123,10 @@ class _Gap(Exception):
 
 
 async def _create_table(conn: Conn, projection: Projection, table: str) -> None:
-    """Create ``table`` from the projection's DDL unless it exists."""
+    """Create ``table`` from the projection's DDL unless it exists (with the roles' grants)."""
     if await conn.fetchval("SELECT to_regclass($1)", table) is None:
         await conn.execute(projection.ddl.format(table=table))
+        await grant_read_model(conn, projection.tables(table))
 
 
 class Projector:
@@ -103,6 +141,7 @@ class Projector:
         poll_interval: float = 1.0,
         gap_timeout: float = 5.0,
         before_commit: BeforeCommit | None = None,
+        reconnect_wait_max: float = 10.0,
     ) -> None:
         self._pool = pool
         self._projections = {p.name: p for p in projections}
@@ -113,6 +152,18 @@ class Projector:
         self._before_commit = before_commit
         self._progress = asyncio.Condition()
         self._wake = asyncio.Event()
+        self._listener_lost = False
+        self._reconnect_wait_max = reconnect_wait_max
+        self._state = ProjectorState("starting", time.monotonic())
+        self._observed_at = 0.0
+        self.lag_seconds = 0.0
+        """Age of the oldest event some read model has not applied (last observation)."""
+        metrics.STATE.state("starting")
+
+    @property
+    def state(self) -> ProjectorState:
+        """What the projector is doing now (for readiness)."""
+        return self._state
 
     async def setup(self) -> None:
         """Create missing read-model tables and checkpoint rows; rebuild outdated read models."""
@@ -130,6 +181,13 @@ class Projector:
         for name, projection in self._projections.items():
             if stored.get(name) != projection.version:
                 await self.rebuild(name)
+
+    async def grant(self) -> None:
+        """Give the application and auditor roles their privileges on every read-model table
+        (as the owner: tables made before migration 0040 had none)."""
+        async with self._pool.acquire() as conn:
+            for projection in self._projections.values():
+                await grant_read_model(conn, projection.tables(projection.table))
 
     async def step(self, name: str) -> int:
         """Apply the next batch of one projection; return how many events it applied."""
@@ -155,6 +213,8 @@ class Projector:
             )
             # delivered at commit: other processes can wait for the read models to catch up
             await conn.execute("SELECT pg_notify($1, $2)", CHECKPOINT_CHANNEL, name)
+        metrics.POSITION.labels(name).set(events[-1].position)
+        metrics.APPLIED.labels(name).inc(len(events))
         async with self._progress:
             self._progress.notify_all()
         return len(events)
@@ -188,28 +248,151 @@ class Projector:
                 return total
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
-        """Follow the log until ``stop`` is set: LISTEN for appends, poll as a safety net."""
+        """Follow the log until ``stop`` is set, riding out PostgreSQL outages."""
         stop = stop or asyncio.Event()
-        await self.setup()
+        follower = asyncio.create_task(self._follow_until(stop), name="uep-projector")
+        stopper = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait([follower, stopper], return_when=asyncio.FIRST_COMPLETED)
+            if not follower.done():
+                # Following, it returns at its next wake-up; backing off, it may sleep for
+                # seconds, and there is nothing to finish then: cut the wait short.
+                done, _ = await asyncio.wait([follower], timeout=self._poll_interval * 2)
+                if not done:
+                    follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
+        finally:
+            for task in (follower, stopper):
+                task.cancel()
+            self._set_state("stopped")
+
+    async def _follow_until(self, stop: asyncio.Event) -> None:
+        """Connect (with backoff), follow until the connection is lost, and again, until stop."""
+        while not stop.is_set():
+            listener = await self._connect()
+            try:
+                await self._follow(listener, stop)
+            except DATABASE_GONE as err:
+                metrics.RECONNECTS.inc()
+                self._set_state("reconnecting", _reason(err))
+            finally:
+                await self._drop_listener(listener)
+
+    async def _connect(self) -> asyncpg.pool.PoolConnectionProxy[Any]:
+        """A listening connection on a store at head with its read models ready; retried with
+        capped exponential backoff and jitter for as long as it takes."""
+        if self._state.state in ("starting", "stopped"):
+            self._set_state("connecting")
+        async for attempt in stamina.retry_context(
+            on=DATABASE_GONE + NOT_PREPARED,
+            attempts=None,
+            timeout=None,
+            wait_initial=0.5,
+            wait_max=self._reconnect_wait_max,
+            wait_jitter=1.0,
+        ):
+            with attempt:
+                try:
+                    return await self._open_listener()
+                except NOT_PREPARED as err:
+                    self._set_state("waiting", _reason(err))
+                    raise
+                except DATABASE_GONE as err:
+                    self._set_state("reconnecting", _reason(err))
+                    raise
+        raise AssertionError("unreachable: the retries above never give up")
+
+    async def _open_listener(self) -> asyncpg.pool.PoolConnectionProxy[Any]:
+        """Acquire the LISTEN connection, check the schema, set the read models up."""
         listener = await self._pool.acquire()
         try:
+            await require_head(listener)
+            await self.setup()
+            self._listener_lost = False
+            listener.add_termination_listener(self._on_listener_lost)
             await listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
-            stopper = asyncio.create_task(stop.wait())
-            try:
-                while not stop.is_set():
-                    self._wake.clear()
-                    await self.catch_up()
-                    await self._wait_for_wake(self._poll_interval, stopper)
-            finally:
-                stopper.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await stopper
-                await listener.remove_listener(NOTIFY_CHANNEL, self._on_notify)
+        except BaseException:
+            await self._drop_listener(listener)
+            raise
+        return listener
+
+    async def _follow(
+        self, listener: asyncpg.pool.PoolConnectionProxy[Any], stop: asyncio.Event
+    ) -> None:
+        """Catch up, then wait for a NOTIFY (or the poll interval), until stop or a lost link."""
+        self._set_state("following")
+        stopper = asyncio.create_task(stop.wait())
+        try:
+            while not stop.is_set():
+                if self._listener_lost:
+                    raise ConnectionResetError("the LISTEN connection to PostgreSQL was lost")
+                self._wake.clear()
+                await self.catch_up()
+                await self._observe()
+                await self._wait_for_wake(self._poll_interval, stopper)
         finally:
-            await self._pool.release(listener)
+            stopper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await stopper
+
+    async def _drop_listener(self, listener: asyncpg.pool.PoolConnectionProxy[Any]) -> None:
+        """Stop listening and hand the connection back, whatever state it is in: after an
+        outage it is usually broken, and that must not end the projector (issue 15)."""
+        with contextlib.suppress(Exception):
+            listener.remove_termination_listener(self._on_listener_lost)
+        with contextlib.suppress(Exception):
+            await listener.remove_listener(NOTIFY_CHANNEL, self._on_notify)
+        with contextlib.suppress(Exception):
+            await self._pool.release(listener, timeout=5)
+
+    def _set_state(self, state: str, reason: str = "") -> None:
+        """Record a state; log one line when it changes (not on every retry)."""
+        previous = self._state
+        if previous.state == state and (state != "waiting" or previous.reason == reason):
+            return
+        now = time.monotonic()
+        self._state = ProjectorState(state, now, reason)
+        metrics.STATE.state(state)
+        took = round(now - previous.since, 1)
+        log.info(
+            "projector " + state, was=previous.state, after_seconds=took, reason=reason or None
+        )
+
+    async def _observe(self) -> None:
+        """Head, positions and lag for the metrics, at most once a second."""
+        now = time.monotonic()
+        if now - self._observed_at < 1.0:
+            return
+        self._observed_at = now
+        rows = await self._pool.fetch(
+            """
+            SELECT p.name, p.position, h.position AS head,
+                   extract(epoch FROM clock_timestamp() - e.recorded_at) AS age
+              FROM projection_checkpoints p
+             CROSS JOIN event_log_head h
+              LEFT JOIN events e ON e.position = p.position + 1
+             WHERE p.name = ANY($1::text[])
+            """,
+            list(self._projections),
+        )
+        oldest = 0.0
+        for row in rows:
+            age = max(0.0, float(row["age"] or 0.0))
+            metrics.HEAD.set(row["head"])
+            metrics.POSITION.labels(row["name"]).set(row["position"])
+            metrics.LAG_EVENTS.labels(row["name"]).set(row["head"] - row["position"])
+            metrics.LAG_SECONDS.labels(row["name"]).set(age)
+            oldest = max(oldest, age)
+        self.lag_seconds = oldest
 
     def _on_notify(self, *_: object) -> None:
         """NOTIFY callback: something was appended."""
+        self._wake.set()
+
+    def _on_listener_lost(self, *_: object) -> None:
+        """The LISTEN connection closed (PostgreSQL went away): reconnect at once."""
+        self._listener_lost = True
         self._wake.set()
 
     async def _wait_for_wake(self, seconds: float, *also: asyncio.Future[Any]) -> None:
@@ -298,3 +481,9 @@ class Projector:
                 raise ProjectionGapError(f"rebuild of {projection.name}: gap after {position}")
             await projection.apply_all(conn, events, table)
             position = events[-1].position
+
+
+def _reason(err: BaseException) -> str:
+    """One line saying what went wrong."""
+    text = str(err).splitlines()[0] if str(err) else ""
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__

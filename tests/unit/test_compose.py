@@ -16,11 +16,13 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
+from eventstore.roles import APP_ROLE, LOGIN_ROLES
 from uep.cli import build_parser
 from uep.settings import Settings
 from workflows.names import SEARCH_ATTRIBUTES
@@ -412,3 +414,53 @@ def test_grafana_is_provisioned_with_the_datasource_the_dashboard_uses() -> None
     queries = " ".join(target["expr"] for target in targets)
     for metric in ("schedule_to_start", "task_slots_available", "failed", "uep_projector_lag"):
         assert metric in queries, f"the dashboard does not chart {metric}"
+
+
+# -- least privilege and the engine's metrics ---------------------------------------------------
+
+
+def database_user(env_file: str) -> str:
+    """The role in the UEP_DATABASE_URL of an env file's example."""
+    for line in (ROOT / f"{env_file}.example").read_text().splitlines():
+        if line.startswith("UEP_DATABASE_URL="):
+            return str(urlsplit(line.partition("=")[2]).username)
+    raise AssertionError(f"{env_file}.example sets no UEP_DATABASE_URL")
+
+
+def test_only_the_migrate_job_connects_as_the_owner() -> None:
+    users = {
+        name: {database_user(f) for f in service.get("env_file", [])}
+        for name, service in engine_services().items()
+    }
+    assert users.pop("migrate") == {"uep_owner"}
+    assert users and all(found == {APP_ROLE} for found in users.values()), users
+
+
+def test_the_init_scripts_create_the_roles_the_migrations_grant_to() -> None:
+    initdb = ROOT / "deploy/postgres/initdb"
+    scripts = "\n".join(p.read_text() for p in sorted(initdb.glob("*.sh")))
+    created = set(re.findall(r"CREATE ROLE (\w+) LOGIN", scripts))
+    assert created == {"temporal", "uep_owner", *LOGIN_ROLES}
+    granted = (ROOT / "eventstore/sql/0040_least_privilege.sql").read_text()
+    assert all(role in granted for role in LOGIN_ROLES)
+    required = set(re.findall(r"\$\{(\w+):\?", scripts))
+    assert required <= env_file_keys(ROOT / "deploy/env/postgres.env.example")
+
+
+def test_prometheus_scrapes_the_engine_where_it_serves_metrics() -> None:
+    config = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
+    targets: set[tuple[str, int]] = set()
+    for job in config["scrape_configs"]:
+        for static in job.get("static_configs", []):
+            targets |= {(t.split(":")[0], int(t.split(":")[1])) for t in static["targets"]}
+        for dns in job.get("dns_sd_configs", []):
+            targets |= {(name, int(dns["port"])) for name in dns["names"]}
+    port, sdk_port = Settings().metrics_port, Settings().temporal_metrics_port
+    assert {("worker", port), ("worker", sdk_port), ("projector", port)} <= targets
+    shared = environment(services()["worker"])
+    assert shared["UEP_METRICS_HOST"] == "0.0.0.0"  # reachable from Prometheus's container
+
+
+def test_the_engine_healthchecks_ask_each_service_its_readiness() -> None:
+    for name in ("worker", "projector"):
+        assert services()[name]["healthcheck"]["test"] == ["CMD", "uep", "probe", name]

@@ -36,11 +36,10 @@ def test_help_of_each_container_command(command: str, capsys: pytest.CaptureFixt
     assert f"usage: uep {command}" in capsys.readouterr().out
 
 
-def test_probe_takes_only_services_it_knows_and_a_lag_bound() -> None:
+def test_probe_takes_only_services_it_knows() -> None:
     with pytest.raises(SystemExit):
         build_parser().parse_args(["probe", "api"])
-    parsed = build_parser().parse_args(["probe", "projector", "--max-lag", "60"])
-    assert parsed.max_lag == 60.0
+    assert build_parser().parse_args(["probe", "projector"]).service == "projector"
 
 
 def test_migrate_without_a_database_says_so_and_starts_nothing(

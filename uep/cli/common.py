@@ -12,6 +12,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from eventstore.migrations import NotAtHead
 from uep.connect import StoreUnreachable, TemporalUnreachable
 
 OK, REFUSED, USAGE, UNREACHABLE = 0, 1, 2, 3
@@ -51,7 +52,7 @@ def print_table(title: str, rows: list[dict[str, Any]], columns: list[str]) -> N
 
 def run_command(prog: str, command: AsyncCommand) -> Callable[[argparse.Namespace], int]:
     """An argparse handler running ``command``; expected failures print one line and set the
-    exit code (refused 1, usage 2, Temporal or PostgreSQL out of reach 3)."""
+    exit code (refused 1, usage 2, Temporal or PostgreSQL out of reach or not migrated 3)."""
 
     def run(args: argparse.Namespace) -> int:
         try:
@@ -59,7 +60,7 @@ def run_command(prog: str, command: AsyncCommand) -> Callable[[argparse.Namespac
         except CliError as err:
             print(f"{prog}: {err}", file=sys.stderr)
             return err.code
-        except (TemporalUnreachable, StoreUnreachable) as err:
+        except (TemporalUnreachable, StoreUnreachable, NotAtHead) as err:
             print(f"{prog}: {err}", file=sys.stderr)
             return UNREACHABLE
 

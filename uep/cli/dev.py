@@ -23,6 +23,7 @@ def _dev(args: argparse.Namespace) -> int:
         pg_port=args.pg_port or config.pg_port,
         projector=not args.no_projector,
         archiver=not args.no_archiver,
+        metrics_port=args.metrics_port or config.metrics_port,
     )
     return asyncio.run(run_dev(opts))
 
@@ -33,6 +34,12 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--temporal-port", type=int, help="Temporal frontend port (default 7233)")
     p.add_argument("--ui-port", type=int, help="Temporal Web UI port (default 8233)")
     p.add_argument("--pg-port", type=int, help="embedded PostgreSQL port (default 55432)")
+    p.add_argument(
+        "--metrics-port",
+        type=int,
+        help="the worker's metrics and health port (default 9464); its Temporal SDK metrics "
+        "take the next port, the projector's the one after",
+    )
     p.add_argument("--state-dir", help="where data lives (default .uep, or UEP_STATE_DIR)")
     p.add_argument("--no-projector", action="store_true", help="do not run the projector")
     p.add_argument("--no-archiver", action="store_true", help="do not run the history archiver")

@@ -75,7 +75,8 @@ async def _projections_rebuild(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return USAGE
-    async with store_pool(settings()) as pool:
+    # as the owner: a rebuild creates, drops and renames tables (the application role cannot)
+    async with store_pool(settings(owner=True)) as pool:
         projector = Projector(pool, projections)
         await projector.setup()
         for name in names:
@@ -97,7 +98,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--timeout", type=float, default=30.0, help="seconds (default 30)")
     p.set_defaults(func=run_command("uep projections", _projections_wait))
     p = psub.add_parser(
-        "rebuild", help="rebuild from position zero while the old one keeps serving"
+        "rebuild",
+        help="rebuild from position zero while the old one keeps serving (as the owner role: "
+        "UEP_DATABASE_URL of `uep migrate`, or the `uep dev` stack's owner)",
     )
     p.add_argument("name", nargs="?", help="one projection (default: all)")
     p.set_defaults(func=run_command("uep projections", _projections_rebuild))

@@ -1,61 +1,61 @@
 """The services and the jobs around them: `uep worker`, `uep projector` and `uep archiver` (until
 SIGINT or SIGTERM; `uep dev` runs them as its children, the containers of docker-compose.yml as
-theirs),
-`uep migrate` (the one-shot schema job) and `uep probe` (what container healthchecks call)."""
+theirs), `uep migrate` (the one-shot schema job, as the owner role) and `uep probe` (what
+container healthchecks call: the service's own ``/readyz``; for the archiver, its store)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import signal
-import socket
 import sys
-import time
+import urllib.error
+import urllib.request
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
-from temporalio.api.enums.v1 import TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
-from eventstore.migrations import load_migrations, migrate
+from eventstore.migrations import head_number
 from projections import all_projections
+from projections import metrics as projector_metrics
 from projections.projector import Projector
+from uep import connect
 from uep.archiver import Archiver
-from uep.connect import settings, store_pool, temporal_client
 from uep.devstack.stackfile import redact
+from uep.health import HealthServer, NotReady, migrations_check, postgres_check
 from uep.keys import KeyUnavailable, load_signing_key
 from uep.logging import configure_logging
+from uep.metrics import prepare_process
+from uep.settings import Settings
 from worker import run_worker
 
 EXIT_OK, EXIT_UNHEALTHY, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 
-POLLER_FRESH_SECONDS = 120.0
 PROBE_TIMEOUT_SECONDS = 8.0
-
-
-class ProbeFailed(Exception):
-    """The probed service is not healthy; the message says why, in one line."""
 
 
 def add_job_parsers(sub: Any) -> None:
     """Register `uep migrate` and `uep probe`."""
     p = sub.add_parser(
         "migrate",
-        help="apply the event store's migrations to UEP_DATABASE_URL and exit",
-        description="Apply the numbered SQL migrations not yet recorded, then exit. Idempotent "
-        "and safe to run concurrently (an advisory lock serialises migrators).",
+        help="apply the event store's migrations to UEP_DATABASE_URL (the owner) and exit",
+        description="As the owner role: apply the numbered SQL migrations not yet recorded, "
+        "create the read models' tables (rebuilding any whose code moved on) and grant the "
+        "application and auditor roles their privileges, then exit. Idempotent and safe to run "
+        "concurrently (an advisory lock serialises migrators).",
     )
     p.set_defaults(func=_migrate)
     p = sub.add_parser(
         "probe",
-        help="exit 0 when this container's worker or projector is healthy (healthchecks)",
-        description="worker: a poller from this host polled the task queue within "
-        f"{POLLER_FRESH_SECONDS:.0f}s. projector: migrations at head, every read model has a "
-        "checkpoint, and the oldest event it has not applied is younger than --max-lag. "
-        "archiver: migrations at head, and (with a signing key) no event older than --max-lag "
-        "is left outside every tree head.",
+        help="exit 0 when this container's service says it is ready (healthchecks)",
+        description="worker and projector: asks the service's own "
+        "http://127.0.0.1:UEP_METRICS_PORT/readyz (the worker is ready when Temporal and "
+        "PostgreSQL answer, the migrations are at head and it polls its task queue; the projector "
+        "when PostgreSQL answers, the migrations are at head, it follows the log and no event has "
+        "waited longer than UEP_PROJECTOR_MAX_LAG). archiver: migrations at head and, with a "
+        "signing key, no event older than --max-lag left outside every tree head.",
     )
     p.add_argument(
         "service", choices=("worker", "projector", "archiver"), help="what runs in this container"
@@ -65,7 +65,7 @@ def add_job_parsers(sub: Any) -> None:
         type=float,
         default=300.0,
         metavar="SECONDS",
-        help="projector: unhealthy when an unapplied event is older than this (default 300)",
+        help="archiver: unhealthy when an event has waited longer for a tree head (default 300)",
     )
     p.set_defaults(func=_probe)
 
@@ -73,13 +73,8 @@ def add_job_parsers(sub: Any) -> None:
 # -- uep migrate --------------------------------------------------------------------------------
 
 
-def _database_url_or_none() -> str | None:
-    """``UEP_DATABASE_URL``, else the running `uep dev` stack's; never starts a server."""
-    return settings().database_url
-
-
 def _migrate(args: argparse.Namespace) -> int:
-    url = _database_url_or_none()
+    url = connect.settings(owner=True).database_url
     if not url:
         # A job that quietly migrated a throwaway embedded server would report success while the
         # real store stays unmigrated: refuse instead.
@@ -89,112 +84,78 @@ def _migrate(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     try:
-        applied = asyncio.run(_apply_migrations(url))
+        applied = asyncio.run(connect.prepare_store(url))
+    except connect.StoreUnreachable as err:
+        print(f"uep migrate: {redact(url)}: {err}", file=sys.stderr)
+        return EXIT_UNREACHABLE
     except (OSError, TimeoutError, asyncpg.PostgresError) as err:
         print(f"uep migrate: {redact(url)}: {type(err).__name__}: {err}", file=sys.stderr)
         return EXIT_UNREACHABLE
     for name in applied:
         print(f"applied {name}")
-    print(f"uep migrate: {redact(url)} is at head ({len(applied)} applied now)")
+    print(
+        f"uep migrate: {redact(url)} is at head (migration {head_number()}, "
+        f"{len(applied)} applied now); read models ready"
+    )
     return EXIT_OK
-
-
-async def _apply_migrations(url: str) -> list[str]:
-    """Connect, migrate, disconnect; the names applied."""
-    conn = await asyncpg.connect(url, timeout=10)
-    try:
-        return await migrate(conn)
-    finally:
-        await conn.close()
 
 
 # -- uep probe ----------------------------------------------------------------------------------
 
 
 def _probe(args: argparse.Namespace) -> int:
-    checks: dict[str, Callable[[argparse.Namespace], Awaitable[str]]] = {
-        "worker": _probe_worker,
-        "projector": _probe_projector,
-        "archiver": _probe_archiver,
-    }
+    if args.service == "archiver":
+        try:
+            verdict = asyncio.run(asyncio.wait_for(_probe_archiver(args), PROBE_TIMEOUT_SECONDS))
+        except (ProbeFailed, OSError, TimeoutError, asyncpg.PostgresError) as err:
+            print(f"unhealthy: {err}", file=sys.stderr)
+            return EXIT_UNHEALTHY
+        print(f"healthy: {verdict}")
+        return EXIT_OK
+    config = connect.settings()
+    url = f"http://127.0.0.1:{config.metrics_port}/readyz"
     try:
-        verdict = asyncio.run(asyncio.wait_for(checks[args.service](args), PROBE_TIMEOUT_SECONDS))
-    except ProbeFailed as err:
-        print(f"unhealthy: {err}", file=sys.stderr)
+        try:
+            with urllib.request.urlopen(url, timeout=PROBE_TIMEOUT_SECONDS) as answer:
+                body = json.loads(answer.read())
+        except urllib.error.HTTPError as err:  # 503 carries the checks too
+            body = json.loads(err.read() or b"{}")
+    except (OSError, ValueError) as err:
+        print(f"unhealthy: {url}: {err}", file=sys.stderr)
         return EXIT_UNHEALTHY
-    except Exception as err:  # unreachable dependency, timeout: unhealthy, said in one line
-        print(f"unhealthy: {type(err).__name__}: {err}", file=sys.stderr)
+    if body.get("service") != args.service:
+        print(f"unhealthy: {url} answers for {body.get('service')!r}", file=sys.stderr)
         return EXIT_UNHEALTHY
-    print(f"healthy: {verdict}")
+    checks = body.get("checks", {})
+    if not body.get("ready"):
+        failing = [f"{n}: {c['detail']}" for n, c in checks.items() if not c["ok"]]
+        print(f"unhealthy: {'; '.join(failing) or body.get('detail')}", file=sys.stderr)
+        return EXIT_UNHEALTHY
+    print("healthy: " + "; ".join(f"{n}: {c['detail']}" for n, c in checks.items()))
     return EXIT_OK
 
 
-async def _probe_worker(args: argparse.Namespace) -> str:
-    """This host's worker polls the workflow task queue (the SDK identity is ``pid@host``)."""
-    config = settings()
-    client = await temporal_client(config)
-    answer = await client.workflow_service.describe_task_queue(
-        DescribeTaskQueueRequest(
-            namespace=config.namespace,
-            task_queue=TaskQueue(name=config.task_queue),
-            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-        )
-    )
-    host = socket.gethostname()
-    now = time.time()
-    ages = [
-        now - poller.last_access_time.ToSeconds()
-        for poller in answer.pollers
-        if poller.identity.endswith(f"@{host}")
-    ]
-    if not ages:
-        raise ProbeFailed(f"no worker on {host} polls task queue {config.task_queue!r}")
-    if min(ages) > POLLER_FRESH_SECONDS:
-        raise ProbeFailed(f"the worker on {host} last polled {min(ages):.0f}s ago")
-    return f"worker on {host} polls {config.task_queue!r}"
+# -- the services -------------------------------------------------------------------------------
 
 
-async def _probe_projector(args: argparse.Namespace) -> str:
-    """Migrations at head, every projection checkpointed, nothing unapplied for too long."""
-    url = _database_url_or_none()
-    if not url:
-        raise ProbeFailed("UEP_DATABASE_URL is not set")
-    conn = await asyncpg.connect(url, timeout=5)
-    try:
-        head_migration = max(m.number for m in load_migrations())
-        applied = await conn.fetchval("SELECT max(number) FROM schema_migrations")
-        if applied != head_migration:
-            raise ProbeFailed(f"migrations at {applied}, head is {head_migration}")
-        rows = await conn.fetch("SELECT name, position FROM projection_checkpoints")
-        positions = {row["name"]: int(row["position"]) for row in rows}
-        missing = sorted({p.name for p in all_projections()} - positions.keys())
-        if missing:
-            raise ProbeFailed(f"no checkpoint yet for {', '.join(missing)}")
-        behind = min(positions.values())
-        age = await conn.fetchval(
-            "SELECT extract(epoch FROM now() - recorded_at) FROM events WHERE position = $1",
-            behind + 1,
-        )
-    finally:
-        await conn.close()
-    if age is not None and float(age) > args.max_lag:
-        raise ProbeFailed(f"event {behind + 1} waits for the projector since {float(age):.0f}s")
-    return f"projector at position {behind} or later"
+class ProbeFailed(Exception):
+    """The probed service is not healthy; the message says why, in one line."""
 
 
 async def _probe_archiver(args: argparse.Namespace) -> str:
     """Migrations at head; with a key, every event older than --max-lag under a tree head."""
-    url = _database_url_or_none()
+    config = connect.settings()
+    url = config.database_url
     if not url:
         raise ProbeFailed("UEP_DATABASE_URL is not set")
     try:
-        load_signing_key(settings())
+        load_signing_key(config)
         signing = True
     except KeyUnavailable:
         signing = False  # archiving only, as the archiver itself says at start-up
     conn = await asyncpg.connect(url, timeout=5)
     try:
-        head_migration = max(m.number for m in load_migrations())
+        head_migration = head_number()
         applied = await conn.fetchval("SELECT max(number) FROM schema_migrations")
         if applied != head_migration:
             raise ProbeFailed(f"migrations at {applied}, head is {head_migration}")
@@ -219,41 +180,74 @@ async def until_signalled(run: Callable[[asyncio.Event], Awaitable[None]]) -> No
     await run(stop)
 
 
-async def run_projector(stop: asyncio.Event) -> None:
-    """Follow the event store and keep every read model under ``projections/``."""
-    async with store_pool(settings(), start_local=True, max_size=10) as pool:
-        await Projector(pool, all_projections()).run(stop)
+async def run_projector(stop: asyncio.Event, config: Settings | None = None) -> None:
+    """Follow the event store and keep every read model under ``projections/``, serving
+    metrics and health; PostgreSQL may come and go (the projector reconnects)."""
+    config = config or connect.settings()
+    prepare_process(*projector_metrics.COLLECTORS)
+    loop = asyncio.get_running_loop()
+    health = HealthServer("projector", config.metrics_host, config.metrics_port, loop)
+    health.start()
+    try:
+        pool = await connect.service_pool(config, max_size=10)
+        projector = Projector(pool, all_projections())
+
+        async def following() -> str:
+            state = projector.state
+            if state.state != "following":
+                raise NotReady(f"{state.state}: {state.reason}" if state.reason else state.state)
+            if projector.lag_seconds > config.projector_max_lag:
+                raise NotReady(
+                    f"an event has waited {projector.lag_seconds:.0f}s "
+                    f"(more than {config.projector_max_lag:.0f}s)"
+                )
+            return f"following, {projector.lag_seconds:.1f}s behind"
+
+        health.checks.update(
+            postgresql=postgres_check(pool), migrations=migrations_check(pool), projector=following
+        )
+        try:
+            await projector.run(stop)
+        finally:
+            await connect.close_pool(pool)
+    finally:
+        health.stop()
 
 
 async def run_archiver(stop: asyncio.Event) -> None:
     """Archive closed runs' histories and sign tree heads until ``stop`` is set."""
-    config = settings()
+    config = connect.settings()
     try:
         key = load_signing_key(config)
     except KeyUnavailable as err:
         # Archiving matters more than tree heads: keep copying histories, and say why not signing.
         print(f"uep archiver: {err}; archiving without tree heads", file=sys.stderr)
         key = None
-    client = await temporal_client(config)
-    async with store_pool(config, start_local=True, max_size=4) as pool:
+    client = await connect.wait_for_temporal(config)
+    # a lazy pool: PostgreSQL may be down at start or at any time after; the archiver waits
+    pool = await connect.service_pool(config, max_size=4)
+    try:
         await Archiver(client, pool, key=key).run(stop)
+    finally:
+        await connect.close_pool(pool)
 
 
 def _worker(args: argparse.Namespace) -> int:
-    config = settings()
+    config = connect.settings()
     configure_logging(config.log_format)
     asyncio.run(until_signalled(lambda stop: run_worker(config, stop)))
     return 0
 
 
 def _projector(args: argparse.Namespace) -> int:
-    configure_logging(settings().log_format)
-    asyncio.run(until_signalled(run_projector))
+    config = connect.settings()
+    configure_logging(config.log_format)
+    asyncio.run(until_signalled(lambda stop: run_projector(stop, config)))
     return 0
 
 
 def _archiver(args: argparse.Namespace) -> int:
-    configure_logging(settings().log_format)
+    configure_logging(connect.settings().log_format)
     asyncio.run(until_signalled(run_archiver))
     return 0
 

@@ -183,8 +183,13 @@ def stop_embedded(pgdata: Path) -> None:
     pgdata = pgdata.expanduser().resolve()
     if _running_pid(pgdata) is None:
         return
+    user = _run_as()
+    if user is not None:
+        # something may have closed a parent folder since the start (pytest tightens its
+        # temporary root to 0700 whenever another session starts): pg_ctl must reach the data
+        _open_up(pgdata.parent)
     # a loaded machine can take a while to write the shutdown checkpoint: wait up to 2 minutes
-    _pg("pg_ctl", ["-D", str(pgdata), "-w", "-t", "120", "-m", "fast", "stop"], _run_as())
+    _pg("pg_ctl", ["-D", str(pgdata), "-w", "-t", "120", "-m", "fast", "stop"], user)
 
 
 def _pg(name: str, args: list[str], user: str | None) -> None:

@@ -25,6 +25,12 @@ class StackInfo(BaseModel):
     namespace: str
     ui_url: str
     database_url: str
+    """As the application role: what the services and the commands use."""
+    owner_database_url: str = ""
+    """As the owner: for `uep migrate` and `uep projections rebuild`."""
+    auditor_database_url: str = ""
+    metrics: dict[str, str] = {}
+    """Service name -> its metrics URL (``/healthz`` and ``/readyz`` beside it, not the SDK's)."""
     state_dir: str
 
 
@@ -55,8 +61,9 @@ def read_stack(state_dir: Path) -> StackInfo | None:
     return info if _alive(info.pid) else None
 
 
-def resolve_settings(settings: Settings) -> Settings:
-    """Fill what the environment did not set from the running stack's file (if any)."""
+def resolve_settings(settings: Settings, *, owner: bool = False) -> Settings:
+    """Fill what the environment did not set from the running stack's file (if any); the
+    database as the owner with ``owner``."""
     info = read_stack(settings.state_dir)
     if info is None:
         return settings
@@ -67,7 +74,7 @@ def resolve_settings(settings: Settings) -> Settings:
     if "namespace" not in given:
         update["namespace"] = info.namespace
     if "database_url" not in given:
-        update["database_url"] = info.database_url
+        update["database_url"] = (owner and info.owner_database_url) or info.database_url
     return settings.model_copy(update=update)
 
 

@@ -5,6 +5,12 @@ process group, so a Ctrl-C in the terminal reaches this supervisor only and the 
 order: archiver, projector and worker first, then Temporal, then the embedded PostgreSQL. A
 ``stack.json`` in the state directory tells other terminals (``uep case ...``) where the running
 stack listens.
+
+The supervisor keeps the stack up: a child that exits unexpectedly is restarted after a capped,
+jittered backoff, and said so in one line; only Ctrl-C / SIGTERM, or a child that dies
+:data:`MAX_DEATHS` times within :data:`DEATH_WINDOW` seconds, stops the stack, and then it says
+which child and why. PostgreSQL is not its child (the embedded server runs detached): when it
+stops answering the supervisor says so, and again when it is back, and the services ride it out.
 """
 
 from __future__ import annotations
@@ -13,14 +19,18 @@ import asyncio
 import contextlib
 import json
 import os
+import random
+import secrets
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 from temporalio.api.enums.v1 import TaskQueueType
@@ -28,7 +38,8 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
-from eventstore.migrations import migrate
+from eventstore.roles import APP_ROLE, AUDITOR_ROLE, LOGIN_ROLES
+from uep.connect import StoreUnreachable, prepare_store, with_user
 from uep.devstack.binaries import MissingBinaryError, temporal_cli
 from uep.devstack.postgres import EmbeddedPostgresError, ensure_embedded, stop_embedded
 from uep.devstack.stackfile import StackInfo, read_stack, redact, stack_path
@@ -45,6 +56,11 @@ from uep.keys import ensure_dev_key
 from uep.settings import Settings
 
 STOP_TIMEOUT = 15.0
+MAX_DEATHS = 5
+"""A child that dies this often within :data:`DEATH_WINDOW` stops the stack."""
+DEATH_WINDOW = 60.0
+RESTART_WAIT_FIRST, RESTART_WAIT_MAX = 0.5, 10.0
+PASSWORDS_FILE = "db-passwords.json"
 
 
 class PreflightError(Exception):
@@ -62,6 +78,9 @@ class Child:
     process: subprocess.Popen[bytes]
     log: Path
     stop_signal: int = signal.SIGTERM
+    respawn: Callable[[], subprocess.Popen[bytes]] | None = None
+    deaths: deque[float] = field(default_factory=deque)
+    restart_at: float | None = None
 
     def exited(self) -> bool:
         """True once the child has ended."""
@@ -98,16 +117,34 @@ def stop_child(child: Child, timeout: float = STOP_TIMEOUT) -> None:
 def spawn_python(name: str, args: list[str], env: dict[str, str], logs: Path) -> Child:
     """Run ``python -m uep.cli <args>`` as a child in its own process group."""
     log = logs / f"{name}.log"
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uep.cli", *args],
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
-    return Child(name, process, log)
+
+    def start() -> subprocess.Popen[bytes]:
+        with log.open("ab") as out:
+            return subprocess.Popen(
+                [sys.executable, "-m", "uep.cli", *args],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+            )
+
+    return Child(name, start(), log, respawn=start)
+
+
+def describe_exit(code: int | None) -> str:
+    """``status 1`` or ``killed by SIGKILL``."""
+    if code is not None and code < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(-code).name}"
+    return f"status {code}"
+
+
+def restart_wait(deaths: int) -> float:
+    """Seconds before a restart: doubling from the first death, capped, with jitter so children
+    that died together do not come back in lockstep."""
+    base = min(RESTART_WAIT_MAX, RESTART_WAIT_FIRST * 2.0 ** max(0, deaths - 1))
+    return base * random.uniform(0.75, 1.25)
 
 
 # -- the supervisor ---------------------------------------------------------------------------
@@ -123,6 +160,14 @@ class DevOptions:
     pg_port: int
     projector: bool = True
     archiver: bool = True
+    metrics_port: int = 9464
+
+    def metrics_ports(self) -> dict[str, int]:
+        """Ports of the worker's metrics and health, its Temporal SDK metrics, the projector's."""
+        ports = {"worker": self.metrics_port, "worker (Temporal SDK)": self.metrics_port + 1}
+        if self.projector:
+            ports["projector"] = self.metrics_port + 2
+        return ports
 
 
 @dataclass
@@ -163,6 +208,7 @@ def preflight(opts: DevOptions) -> str:
     for port, what, flag in (
         (opts.temporal_port, "Temporal frontend", "--temporal-port"),
         (opts.ui_port, "Temporal Web UI", "--ui-port"),
+        *((p, f"{name} metrics", "--metrics-port") for name, p in opts.metrics_ports().items()),
     ):
         if port_open(port):
             raise PreflightError(
@@ -172,10 +218,36 @@ def preflight(opts: DevOptions) -> str:
     return binary
 
 
-async def _database(opts: DevOptions, stack: Stack) -> tuple[str, str]:
-    """Resolve PostgreSQL (given URL or embedded), check it answers and migrate it."""
+@dataclass(frozen=True)
+class Database:
+    """The event store as `uep dev` set it up: who connects as what, and where it is."""
+
+    owner_url: str
+    app_url: str
+    auditor_url: str
+    where: str
+
+
+def _role_passwords(state: Path) -> dict[str, str]:
+    """Passwords for the login roles on a server given by URL, kept in the state directory
+    (mode 600) so a restart reuses them. The embedded server trusts local connections."""
+    path = state / PASSWORDS_FILE
+    with contextlib.suppress(OSError, ValueError):
+        kept = json.loads(path.read_text())
+        if isinstance(kept, dict) and set(kept) == set(LOGIN_ROLES):
+            return {str(k): str(v) for k, v in kept.items()}
+    made = {role: secrets.token_urlsafe(18) for role in LOGIN_ROLES}
+    path.touch(mode=0o600)
+    path.write_text(json.dumps(made))
+    return made
+
+
+async def _database(opts: DevOptions, stack: Stack) -> Database:
+    """Resolve PostgreSQL (given URL or embedded); as its owner create the login roles,
+    migrate and set the read models up; the URLs of the owner, the application, the auditor."""
     url = opts.settings.database_url
     where = "UEP_DATABASE_URL"
+    passwords: dict[str, str | None]
     if not url:
         pgdata = (opts.settings.state_dir / "postgres").resolve()
         stack.embedded_pgdata = pgdata
@@ -184,18 +256,27 @@ async def _database(opts: DevOptions, stack: Stack) -> tuple[str, str]:
         except EmbeddedPostgresError as err:
             raise PreflightError(f"embedded PostgreSQL: {err}") from None
         url, where = server.url(), f"embedded, {pgdata}"
+        passwords = dict.fromkeys(LOGIN_ROLES)  # trust authentication on loopback
+    else:
+        passwords = dict(_role_passwords(opts.settings.state_dir.resolve()))
     try:
-        conn = await asyncpg.connect(url, timeout=10)
-    except (TimeoutError, OSError, asyncpg.PostgresError) as err:
+        await prepare_store(url, login_passwords=passwords)
+    except StoreUnreachable as err:
         raise PreflightError(
-            f"cannot reach PostgreSQL at {redact(url)} ({err}); check UEP_DATABASE_URL "
-            "or unset it to use the embedded server"
+            f"{err} at {redact(url)}; check UEP_DATABASE_URL or unset it to use the embedded server"
         ) from None
-    try:
-        await migrate(conn)
-    finally:
-        await conn.close()
-    return url, where
+    except asyncpg.PostgresError as err:
+        # e.g. a UEP_DATABASE_URL role that may not create roles or migrate
+        raise PreflightError(
+            f"setting up the event store at {redact(url)} as its owner failed: "
+            f"{type(err).__name__}: {err}"
+        ) from None
+    return Database(
+        owner_url=url,
+        app_url=with_user(url, APP_ROLE, passwords[APP_ROLE]),
+        auditor_url=with_user(url, AUDITOR_ROLE, passwords[AUDITOR_ROLE]),
+        where=where,
+    )
 
 
 async def _wait_for_worker(client: Client, task_queue: str, worker: Child, within: float) -> None:
@@ -218,13 +299,17 @@ async def _wait_for_worker(client: Client, task_queue: str, worker: Child, withi
 
 def banner(info: StackInfo, where: str, logs: Path, temporal_db: Path, retention: str = "") -> str:
     """The short banner: URLs, where the data lives, three commands to try."""
+    metrics = [f"  Metrics          {name:<22} {url}" for name, url in info.metrics.items()]
     return "\n".join(
         [
             "uep dev: the stack is up",
             f"  Temporal Web UI  {info.ui_url}",
             f"  Temporal         {info.temporal_address}  (namespace {info.namespace}, "
             "task queue uep" + (f", retention {retention}" if retention else "") + ")",
-            f"  PostgreSQL       {redact(info.database_url)}  ({where})",
+            f"  PostgreSQL       {redact(info.database_url)}  ({where}; migrations ran as "
+            f"{urlsplit(info.owner_database_url).username}, the auditor is {AUDITOR_ROLE})",
+            *metrics,
+            "  Health           /healthz and /readyz beside the worker's and projector's /metrics",
             f"  Data             {temporal_db} and the PostgreSQL above; logs in {logs}",
             "Try, in another terminal:",
             "  uep demo                                  # a handful of realistic cases",
@@ -238,8 +323,14 @@ def banner(info: StackInfo, where: str, logs: Path, temporal_db: Path, retention
 @contextlib.contextmanager
 def _signals_set(stop: asyncio.Event) -> Iterator[None]:
     loop = asyncio.get_running_loop()
+
+    def stopping(sig: signal.Signals) -> None:
+        if not stop.is_set():
+            print(f"uep dev: {sig.name} received", flush=True)
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, stopping, sig)
     try:
         yield
     finally:
@@ -252,7 +343,7 @@ async def _start(opts: DevOptions, stack: Stack, binary: str) -> tuple[StackInfo
     state = opts.settings.state_dir.resolve()
     logs = state / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    url, where = await _database(opts, stack)
+    db = await _database(opts, stack)
     signing_key = opts.settings.signing_key_file or ensure_dev_key(state)
 
     cfg = DevServerConfig(
@@ -264,7 +355,15 @@ async def _start(opts: DevOptions, stack: Stack, binary: str) -> tuple[StackInfo
     )
     temporal_log = logs / "temporal.log"
     server = start_dev_server(cfg, temporal_log)
-    stack.children.append(Child("temporal", server, temporal_log, signal.SIGINT))
+    stack.children.append(
+        Child(
+            "temporal",
+            server,
+            temporal_log,
+            signal.SIGINT,
+            respawn=lambda: start_dev_server(cfg, temporal_log),
+        )
+    )
     try:
         client = await wait_until_ready(cfg, server)
         await ensure_search_attributes(client)
@@ -272,21 +371,29 @@ async def _start(opts: DevOptions, stack: Stack, binary: str) -> tuple[StackInfo
     except DevServerError as err:
         raise PreflightError(f"{err}; see {temporal_log}") from None
 
+    ports = opts.metrics_ports()
     env = {
         **os.environ,
         "UEP_TEMPORAL_ADDRESS": cfg.address,
         "UEP_NAMESPACE": cfg.namespace,
-        "UEP_DATABASE_URL": url,
+        "UEP_DATABASE_URL": db.app_url,
         "UEP_STATE_DIR": str(state),
         "UEP_LOG_FORMAT": "json",
+        "UEP_METRICS_HOST": "127.0.0.1",
         # the dev stack's delivery channel: each completion notice becomes a file here
         "UEP_NOTICE_DIR": os.environ.get("UEP_NOTICE_DIR", str(state / "notices")),
         "UEP_SIGNING_KEY_FILE": str(signing_key),
     }
-    worker = spawn_python("worker", ["worker"], env, logs)
+    worker_env = {
+        **env,
+        "UEP_METRICS_PORT": str(ports["worker"]),
+        "UEP_TEMPORAL_METRICS_PORT": str(ports["worker (Temporal SDK)"]),
+    }
+    worker = spawn_python("worker", ["worker"], worker_env, logs)
     stack.children.append(worker)
     if opts.projector:
-        stack.children.append(spawn_python("projector", ["projector"], env, logs))
+        projector_env = {**env, "UEP_METRICS_PORT": str(ports["projector"])}
+        stack.children.append(spawn_python("projector", ["projector"], projector_env, logs))
     if opts.archiver:
         stack.children.append(spawn_python("archiver", ["archiver"], env, logs))
     await _wait_for_worker(client, opts.settings.task_queue, worker, 60.0)
@@ -296,12 +403,16 @@ async def _start(opts: DevOptions, stack: Stack, binary: str) -> tuple[StackInfo
         temporal_address=cfg.address,
         namespace=cfg.namespace,
         ui_url=cfg.ui_url,
-        database_url=url,
+        database_url=db.app_url,
+        owner_database_url=db.owner_url,
+        auditor_database_url=db.auditor_url,
+        metrics={name: f"http://127.0.0.1:{port}/metrics" for name, port in ports.items()},
         state_dir=str(state),
     )
     stack.stack_file = stack_path(state)
+    stack.stack_file.touch(mode=0o600)  # it holds the database URLs
     stack.stack_file.write_text(json.dumps(info.model_dump(), indent=2))
-    return info, where, cfg.db_file, _days(retention)
+    return info, db.where, cfg.db_file, _days(retention)
 
 
 def _days(span: timedelta) -> str:
@@ -310,21 +421,97 @@ def _days(span: timedelta) -> str:
     return f"{hours / 24:g} days" if hours % 24 == 0 else f"{hours:g} hours"
 
 
-async def _supervise(stack: Stack, stop: asyncio.Event) -> int:
-    """Wait for Ctrl-C / SIGTERM, or for a child to die (then stop everything, status 1)."""
+async def _supervise(stack: Stack, stop: asyncio.Event, database_url: str) -> int:
+    """Until Ctrl-C / SIGTERM (status 0): restart children that exit, with backoff; a child
+    dying :data:`MAX_DEATHS` times within :data:`DEATH_WINDOW` seconds stops it (status 1)."""
+    watch = _DatabaseWatch(database_url)
     while not stop.is_set():
+        now = time.monotonic()
         for child in stack.children:
-            if child.exited():
+            if child.restart_at is not None:
+                if now >= child.restart_at:
+                    child.restart_at = None
+                    _restart(child)
+                continue
+            if not child.exited():
+                continue
+            status = describe_exit(child.process.returncode)
+            child.deaths.append(now)
+            while child.deaths and child.deaths[0] < now - DEATH_WINDOW:
+                child.deaths.popleft()
+            if child.respawn is None or len(child.deaths) >= MAX_DEATHS:
                 print(
-                    f"uep dev: the {child.name} stopped unexpectedly "
-                    f"(status {child.process.returncode}); stopping the stack. "
+                    f"uep dev: the {child.name} died {len(child.deaths)} times within "
+                    f"{DEATH_WINDOW:.0f}s (last: {status}); it keeps dying, so the stack stops. "
                     f"Last lines of {child.log}:\n{child.tail()}",
                     file=sys.stderr,
+                    flush=True,
                 )
                 return 1
+            wait = restart_wait(len(child.deaths))
+            child.restart_at = now + wait
+            print(
+                f"uep dev: the {child.name} exited unexpectedly ({status}); restarting it in "
+                f"{wait:.1f}s ({len(child.deaths)} in the last {DEATH_WINDOW:.0f}s; see "
+                f"{child.log})",
+                file=sys.stderr,
+                flush=True,
+            )
+        await watch.check()
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(stop.wait(), 0.5)
     return 0
+
+
+def _restart(child: Child) -> None:
+    """Start the child again (whatever its old process group left is killed first)."""
+    assert child.respawn is not None
+    stop_child(child)
+    child.process = child.respawn()
+    print(f"uep dev: restarted the {child.name} (pid {child.process.pid})", flush=True)
+
+
+class _DatabaseWatch:
+    """Says when PostgreSQL stops answering and when it is back (one line each)."""
+
+    def __init__(self, url: str, every: float = 1.0) -> None:
+        parts = urlsplit(url)
+        self._host, self._port = parts.hostname or "127.0.0.1", parts.port or 5432
+        self._every = every
+        self._next = 0.0
+        self._down_since: float | None = None
+
+    async def check(self) -> None:
+        """Look at most every ``every`` seconds; print a line on a change."""
+        now = time.monotonic()
+        if now < self._next:
+            return
+        self._next = now + self._every
+        try:
+            _, writer = await asyncio.wait_for(
+                asyncio.open_connection(self._host, self._port), timeout=1.0
+            )
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+            up = True
+        except (OSError, TimeoutError):
+            up = False
+        where = f"{self._host}:{self._port}"
+        if not up and self._down_since is None:
+            self._down_since = now
+            print(
+                f"uep dev: PostgreSQL at {where} does not answer; appends wait (Temporal "
+                "retries them) and the projector reconnects when it is back",
+                file=sys.stderr,
+                flush=True,
+            )
+        elif up and self._down_since is not None:
+            print(
+                f"uep dev: PostgreSQL at {where} answers again after {now - self._down_since:.0f}s",
+                flush=True,
+            )
+            self._down_since = None
 
 
 async def run_dev(opts: DevOptions) -> int:
@@ -352,7 +539,7 @@ async def run_dev(opts: DevOptions) -> int:
             logs = Path(info.state_dir) / "logs"
             print(banner(info, where, logs, temporal_db, retention), flush=True)
             up = True
-            code = await _supervise(stack, stop)
+            code = await _supervise(stack, stop, info.owner_database_url)
             print("uep dev: stopping ...", flush=True)
             return code
         except PreflightError as err:

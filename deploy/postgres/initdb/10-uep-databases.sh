@@ -1,8 +1,8 @@
 #!/bin/sh
 # The postgres image runs this once, when it initialises an empty data volume (never again).
 # Temporal gets its own role owning its two databases; the event store gets an owner role and
-# its database. Neither role is a superuser nor may create databases or roles. Further roles
-# (the engine's application role, an auditor) are added by later scripts in this folder.
+# its database. Neither role is a superuser nor may create databases or roles. The engine's
+# application and auditor roles are made by 20-uep-roles.sh.
 set -eu
 
 : "${TEMPORAL_DB_PASSWORD:?set TEMPORAL_DB_PASSWORD in deploy/env/postgres.env}"

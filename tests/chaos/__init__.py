@@ -1,0 +1,1 @@
+"""Chaos tests: the dev stack under worker kills and a PostgreSQL outage."""

@@ -1,0 +1,188 @@
+"""Running `uep dev` from a test: free ports, a private state directory, the banner, the
+stack's file, other terminals' commands, and its processes (tests/integration, tests/chaos)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from tests.pg import fresh_database_sync
+from uep.devstack.postgres import free_port, port_in_use
+from uep.devstack.stackfile import StackInfo
+
+UEP = str(Path(sys.executable).parent / "uep")
+START_WITHIN = 90.0
+
+
+@dataclass
+class DevRun:
+    """One `uep dev` process and where its output goes."""
+
+    process: subprocess.Popen[bytes]
+    out: Path
+    err: Path
+
+    def output(self) -> str:
+        """Everything printed so far, stdout then stderr."""
+        return self.out.read_text(errors="replace") + self.err.read_text(errors="replace")
+
+
+@dataclass
+class Stack:
+    """Ports and state directory shared by every start of the stack in a test."""
+
+    state: Path
+    env: dict[str, str]
+    ports: list[str]
+
+    def start(self) -> DevRun:
+        """Start `uep dev` and wait for its banner (or fail with what it printed)."""
+        n = len(list(self.state.parent.glob("dev-*.out")))
+        out, err = self.state.parent / f"dev-{n}.out", self.state.parent / f"dev-{n}.err"
+        with err.open("wb") as e:
+            process = subprocess.Popen(
+                [UEP, "dev", *self.ports],
+                stdout=subprocess.PIPE,
+                stderr=e,
+                env=self.env,
+                cwd=self.state.parent,
+            )
+        run = DevRun(process, out, err)
+        ready = threading.Event()  # set when the banner's last line is out, or at EOF
+
+        def copy() -> None:
+            assert process.stdout is not None
+            with process.stdout as stream, out.open("wb") as o:
+                for line in stream:
+                    o.write(line)
+                    o.flush()
+                    if b"Ctrl-C stops everything" in line:
+                        ready.set()
+            ready.set()
+
+        threading.Thread(target=copy, daemon=True).start()
+        ready.wait(START_WITHIN)
+        assert "the stack is up" in run.output(), run.output()
+        return run
+
+    def info(self) -> StackInfo:
+        """The running stack's file."""
+        return StackInfo.model_validate_json((self.state / "stack.json").read_text())
+
+    def uep(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run another `uep` command as a second terminal would: no flags, same state dir."""
+        return subprocess.run(
+            [UEP, *args], env=self.env, capture_output=True, text=True, timeout=60, check=False
+        )
+
+
+def descendants(pid: int) -> list[psutil.Process]:
+    """Every process below ``pid`` (the embedded PostgreSQL is detached: see postmaster)."""
+    found: list[psutil.Process] = psutil.Process(pid).children(recursive=True)
+    return found
+
+
+def gone(process: psutil.Process) -> bool:
+    """True when the process has ended (a zombie waiting for a reaper counts as ended)."""
+    try:
+        return bool(process.status() == psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return True
+
+
+def postmaster(state: Path) -> psutil.Process | None:
+    """The embedded PostgreSQL server of ``state``, from its pid file."""
+    try:
+        return psutil.Process(int((state / "postgres" / "postmaster.pid").read_text().split()[0]))
+    except (OSError, ValueError, psutil.NoSuchProcess):
+        return None
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[Stack]:
+    """Free ports and a private state directory; anything left running is stopped after."""
+    state = tmp_path / ".uep"
+    env = {**os.environ, "UEP_STATE_DIR": str(state)}
+    for key in ("UEP_TEMPORAL_ADDRESS", "UEP_NAMESPACE"):
+        env.pop(key, None)
+    drop: Callable[[], None] | None = None
+    if env.get("UEP_DATABASE_URL"):  # a database of its own on that server, dropped after
+        env["UEP_DATABASE_URL"], drop = fresh_database_sync(env["UEP_DATABASE_URL"])
+    ports = [
+        "--temporal-port", str(free_port()),
+        "--ui-port", str(free_port()),
+        "--pg-port", str(free_port()),
+        "--metrics-port", str(free_port_run(3)),
+    ]  # fmt: skip
+    yield Stack(state, env, ports)
+    if drop is not None:
+        drop()
+    server = postmaster(state)
+    if server is not None and not gone(server):
+        from uep.devstack.postgres import stop_embedded
+
+        stop_embedded(state / "postgres")
+
+
+def stop(run: DevRun, sig: int = signal.SIGTERM) -> int:
+    """Signal `uep dev` and wait for it to exit; its status."""
+    run.process.send_signal(sig)
+    return run.process.wait(60)
+
+
+def free_port_run(count: int) -> int:
+    """The first of ``count`` consecutive free ports (uep dev's metrics ports)."""
+    for _ in range(100):
+        first = free_port()
+        if first + count < 65536 and not any(port_in_use(first + i) for i in range(count)):
+            return first
+    raise RuntimeError(f"no {count} consecutive free ports")
+
+
+def http_get(url: str) -> tuple[int, str]:
+    """GET ``url``: its status and body (an error status is an answer too)."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            return int(answer.status), answer.read().decode()
+    except urllib.error.HTTPError as err:
+        return int(err.code), err.read().decode()
+
+
+def ready(metrics_url: str) -> tuple[bool, dict[str, Any]]:
+    """A service's /readyz beside its /metrics: ready or not, and its checks."""
+    status, body = http_get(metrics_url.replace("/metrics", "/readyz"))
+    return status == 200, json.loads(body).get("checks", {})
+
+
+def samples(metrics_url: str, name: str) -> dict[str, float]:
+    """``{labels: value}`` of one metric from a Prometheus text page (labels as written)."""
+    found: dict[str, float] = {}
+    for line in http_get(metrics_url)[1].splitlines():
+        if line.startswith(name + "{") or line.startswith(name + " "):
+            key, _, value = line.rpartition(" ")
+            found[key[len(name) :]] = float(value)
+    return found
+
+
+def stack_process(run: DevRun, word: str) -> psutil.Process | None:
+    """The child of `uep dev` whose command line has ``word`` (``uep.cli worker``...)."""
+    for child in descendants(run.process.pid):
+        try:
+            if word in " ".join(child.cmdline()) and not gone(child):
+                return child
+        except psutil.NoSuchProcess:
+            continue
+    return None

@@ -1,0 +1,87 @@
+"""`uep dev`'s supervision: a child that exits is restarted after a backoff and said so; one that
+keeps dying stops the stack, naming it; Ctrl-C / SIGTERM stops it cleanly. Real child processes
+(tiny Python scripts), with the backoff made short."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from uep.devstack import supervisor
+from uep.devstack.supervisor import Child, Stack, describe_exit, restart_wait
+
+NOWHERE = "postgresql://postgres@127.0.0.1:9/postgres"  # the watch's port: nothing listens
+
+
+def child(tmp_path: Path, name: str, code: str) -> Child:
+    """A child running ``python -c code`` that can be started again."""
+    log = tmp_path / f"{name}.log"
+
+    def start() -> subprocess.Popen[bytes]:
+        with log.open("ab") as out:
+            return subprocess.Popen(
+                [sys.executable, "-c", code], stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+
+    return Child(name, start(), log, respawn=start)
+
+
+@pytest.fixture
+def quick(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(supervisor, "RESTART_WAIT_FIRST", 0.01)
+    monkeypatch.setattr(supervisor, "RESTART_WAIT_MAX", 0.05)
+
+
+def test_the_backoff_doubles_is_capped_and_jittered() -> None:
+    waits = [restart_wait(n) for n in range(1, 12)]
+    assert 0.375 <= waits[0] <= 0.625 and max(waits) <= 10 * 1.25
+    assert all(w >= 0.75 * min(10.0, 0.5 * 2 ** (n - 1)) for n, w in enumerate(waits, 1))
+
+
+def test_exit_statuses_are_said_plainly() -> None:
+    assert describe_exit(-signal.SIGKILL) == "killed by SIGKILL"
+    assert describe_exit(1) == "status 1"
+
+
+@pytest.mark.usefixtures("quick")
+async def test_a_child_that_keeps_dying_stops_the_stack_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack = Stack(children=[child(tmp_path, "worker", "print('boom'); raise SystemExit(3)")])
+    code = await asyncio.wait_for(supervisor._supervise(stack, asyncio.Event(), NOWHERE), 60)
+    stack.stop()
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.count("the worker exited unexpectedly (status 3); restarting it") == 4
+    assert "the worker died 5 times within 60s (last: status 3)" in err and "boom" in err
+
+
+@pytest.mark.usefixtures("quick")
+async def test_a_killed_child_is_restarted_and_the_stack_stays_up(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sleeper = child(tmp_path, "projector", "import time; time.sleep(600)")
+    stack = Stack(children=[sleeper])
+    stop = asyncio.Event()
+    supervising = asyncio.create_task(supervisor._supervise(stack, stop, NOWHERE))
+    first = sleeper.process.pid
+    sleeper.process.send_signal(signal.SIGKILL)
+    for _ in range(200):  # bounded: the supervisor looks every half second
+        if sleeper.process.pid != first:
+            break
+        await asyncio.sleep(0.05)
+    assert sleeper.process.pid != first and sleeper.process.poll() is None
+    stop.set()  # what Ctrl-C / SIGTERM does
+    assert await supervising == 0
+    stack.stop()
+    assert sleeper.exited()
+    captured = capsys.readouterr()
+    assert "the projector exited unexpectedly (killed by SIGKILL)" in captured.err
+    assert f"restarted the projector (pid {sleeper.process.pid})" in captured.out
+    assert "PostgreSQL at 127.0.0.1:9 does not answer" in captured.err
