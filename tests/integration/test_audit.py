@@ -211,6 +211,7 @@ async def test_a_clean_closed_case_audits_clean_in_every_format(copy: Copy) -> N
     checks = result.checks()
     assert {n: c["status"] for n, c in checks.items()} == dict.fromkeys(
         [
+            "case-health",
             "histories",
             "replay",
             "hash-chain",

@@ -77,6 +77,7 @@ async def test_full_other_user_case_reaches_every_read_model(
             )
             assert code == 0, out + err
             assert [(c["name"], c["status"]) for c in json.loads(out)["checks"]] == [
+                ("case-health", "passed"),
                 ("histories", "passed"),
                 ("replay", "passed"),
                 ("hash-chain", "passed"),
