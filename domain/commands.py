@@ -36,6 +36,7 @@ from domain.limits import (
     OptionalText,
     Text,
 )
+from domain.party.position import PartyPosition
 from domain.roles import Licence, PartyCategory, PartyProfile, UserRole
 from domain.userid import parse_user_id
 
@@ -367,6 +368,13 @@ class RecordPanelInformationPaper(Command):
     meeting (H1.12); ``effective_on`` is the meeting's date."""
 
     reference: OptionalName = Field(default="", description="The paper's reference.")
+
+
+class RecordPartyPosition(Command):
+    """Internal: the case's Party record gave its credit and security positions and User ID
+    ranges (revision 3); read from the record itself, never taken from a sender."""
+
+    position: PartyPosition
 
 
 class Message(BaseModel):

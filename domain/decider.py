@@ -18,7 +18,7 @@ from domain.assurance import RulesVersion, rules_in_force
 from domain.calendar import WorkingDayCalendar
 from domain.deadlines import STEP_WORKING_DAYS
 from domain.errors import InvalidInputError
-from domain.handlers import assurance, case, completion, credit, disputes, uept, user_id
+from domain.handlers import assurance, case, completion, credit, disputes, party, uept, user_id
 from domain.handlers.common import effective_date, require_not_paused, require_open
 from domain.handlers.completion import (
     completion_notice,
@@ -111,6 +111,8 @@ def decide(
     area = _area_of(command)
     if area is not None:
         require_not_paused(state, area)
+    if state.party_backed:
+        party.refuse_party_owned(state, command)
     handler = _HANDLERS.get(type(command))
     if handler is None:
         raise InvalidInputError(f"{type(command).__name__} is not a command a case accepts")
@@ -170,6 +172,7 @@ _HANDLERS: dict[
     c.RecordOfgemDetermination: disputes.ofgem_determination,
     c.WithdrawCase: case.withdraw,
     c.CorrectCalendar: case.correct_calendar,
+    c.RecordPartyPosition: party.record_position,
 }
 
 
@@ -183,6 +186,10 @@ def user_id_claims(
             out.append(("claim", e.user_id))
         elif isinstance(e, ev.UserIdRejected):
             out.append(("release", e.user_id))
+        elif isinstance(e, ev.CaseWithdrawn) and state is not None and state.party_backed:
+            u = state.user_id
+            pending = [u.proposed] if u.status == "proposed" and u.proposed else []
+            out += [("release", uid) for uid in dict.fromkeys([*u.accepted_ids, *pending])]
         elif isinstance(e, ev.CaseWithdrawn) and state is not None:
             held = state.user_id.accepted or state.user_id.proposed
             if held and state.user_id.status in ("proposed", "accepted"):

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from domain.assurance import AssuranceStatus, RulesVersion
 from domain.credit import CreditSupportItem
+from domain.party.position import CreditPosition, SecurityPosition
 from domain.roles import PartyProfile, UserRole
 
 Requirement = Literal["user_id", "uept", "security", "privacy", "credit"]
@@ -385,6 +386,20 @@ class DccDeadlinesExtended(DomainEvent):
     recomputed: dict[str, date] = Field(default_factory=dict)
 
 
+class PartyPositionRecorded(DomainEvent):
+    """The case took its credit and security positions (and the User ID ranges) from its
+    Party record (revision 3): ``party_record`` and ``party_version`` name the record's event
+    it comes from, so the case's stream tells its own story."""
+
+    type: Literal["PartyPositionRecorded"] = "PartyPositionRecorded"
+    party_record: str
+    party_version: int
+    party_event: str = ""
+    credit: CreditPosition
+    security: SecurityPosition
+    user_id_ranges: list[tuple[str, str]] = Field(default_factory=list)
+
+
 class CaseWithdrawn(DomainEvent):
     """The Party withdrew from the UEP for this role; its User ID claim is released."""
 
@@ -439,7 +454,8 @@ Event = Annotated[
     | CalendarCorrected
     | UeptConcludedByDetermination
     | CreditSupportFoundSufficient
-    | DccDeadlinesExtended,
+    | DccDeadlinesExtended
+    | PartyPositionRecorded,
     Field(discriminator="type"),
 ]
 """Any domain event, discriminated by its ``type``."""

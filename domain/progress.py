@@ -89,7 +89,7 @@ def stage(state: CaseState) -> Stage:
         return Stage.WITHDRAWN
     if state.status == "completed":
         return Stage.NOTIFICATION if notices_due(state) else Stage.COMPLETED
-    if state.user_id.status != "accepted":
+    if state.user_id.accepted is None:
         return Stage.USER_ID
     phase = state.uept.phase
     if phase in ("not_started", "notice_given"):
@@ -132,10 +132,13 @@ def outstanding(state: CaseState) -> list[OutstandingItem]:
     items: list[OutstandingItem] = []
     items += _user_id_items(state)
     items += _uept_items(state)
-    items += _assurance_items(state, "security", state.security)
+    if state.party_backed:
+        items += _party_items(state)
+    else:
+        items += _assurance_items(state, "security", state.security)
+        items += _credit_items(state)
     if state.privacy.applicable:
         items += _assurance_items(state, "privacy", state.privacy)
-    items += _credit_items(state)
     for req in state.applicable_requirements():
         if req not in state.verified and state.requirement_met(req):
             items.append(
@@ -164,9 +167,39 @@ def waiting_for(state: CaseState) -> list[str]:
     ]
 
 
+def _party_items(state: CaseState) -> list[OutstandingItem]:
+    """Revision 3: credit and security are the Party record's; the case says what it waits
+    for there, and from whom."""
+    terms = state.from_party
+    if terms is None:
+        return [
+            OutstandingItem(
+                requirement=req,
+                who="SECAS",
+                what=f"open the Party record of {state.party.party_id} ({req} is held there)",
+            )
+            for req in ("security", "credit")
+        ]
+    out: list[OutstandingItem] = []
+    for req, position in (("security", terms.security), ("credit", terms.credit)):
+        if not position.met:
+            who = _ACTORS.get(position.who, "Party")
+            out.append(
+                OutstandingItem(
+                    requirement=req, who=who, what=f"Party record {terms.record}: {position.reason}"
+                )
+            )
+    return out
+
+
+_ACTORS: dict[str, Actor] = {
+    a: a for a in ("Party", "DCC", "User CIO", "SEC Panel", "SECAS", "Ofgem")
+}
+
+
 def _user_id_items(state: CaseState) -> list[OutstandingItem]:
     u = state.user_id
-    if u.status in ("not_started", "rejected"):
+    if u.accepted is None and u.status in ("not_started", "rejected"):
         return [
             OutstandingItem(requirement="user_id", who="Party", what="propose a User ID to the DCC")
         ]
@@ -312,7 +345,10 @@ def forecast_completion(state: CaseState, today: date, calendar: WorkingDayCalen
     if state.status == "withdrawn":
         return None
     ends = [_uept_end(state, today, calendar), _credit_end(state, today)]
-    ends.append(_assurance_end(state.security, today, estimates.SECURITY_TYPICAL_MONTHS[1]))
+    if state.party_backed and state.requirement_met("security"):
+        ends.append(today)
+    else:
+        ends.append(_assurance_end(state.security, today, estimates.SECURITY_TYPICAL_MONTHS[1]))
     if state.privacy.applicable:
         ends.append(_assurance_end(state.privacy, today, estimates.PRIVACY_TYPICAL_MONTHS[1]))
     latest = max(e for e in ends)

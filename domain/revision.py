@@ -25,11 +25,25 @@ Revision 2 (December 2026):
 - the 12 weeks' notice refuses only the initial Full Privacy Assessment booking (a warning
   elsewhere); notice given on a non-Working Day counts from the next Working Day; a calendar
   correction moves the UEPT earliest start too.
+
+Revision 3 (December 2026): the Party record (:mod:`domain.party`).
+
+- Credit Support and the security assessment belong to the Party: the case takes its credit and
+  security positions from the Party record (``PartyPositionRecorded``) and refuses the case-level
+  credit and security messages, naming the record's message instead;
+- credit is re-checked on the day the case would complete (a Bank Guarantee needs a month to
+  run on that day);
+- a role may hold several accepted User IDs (the first meets H1.10(a)); each proposed id must be
+  an individual (not group) EUI-64 inside a range SECAS allocated to the Party;
+- disputes about credit or security are refused on the case (the record holds those facts).
 """
 
 from __future__ import annotations
 
-CURRENT = 2
+PARTY_RECORD = 3
+"""The first revision whose cases take credit and security from the Party record."""
+
+CURRENT = 3
 """The reading a case opened today gets."""
 
 LEGACY = 1

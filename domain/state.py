@@ -18,6 +18,7 @@ from domain import events as ev
 from domain.assurance import AssuranceStatus, RulesVersion
 from domain.credit import CreditSupportItem
 from domain.events import DccStep, DisputeSubject, EntryCriterion, Recipient, Requirement
+from domain.party.position import CreditPosition, SecurityPosition
 from domain.roles import PartyProfile, UserRole
 
 CaseStatus = Literal["open", "completed", "withdrawn"]
@@ -47,8 +48,12 @@ class UserIdState(_Model):
     status: UserIdStatus = "not_started"
     proposed: str | None = None
     accepted: str | None = None
+    """The first User ID the DCC accepted: it meets requirement (a)."""
     rejected: list[str] = Field(default_factory=list)
     last_reason: str = ""
+    accepted_ids: list[str] = Field(default_factory=list)
+    """Every User ID the DCC accepted for the role, in order (revision 3: a role may hold
+    several)."""
 
 
 class DccStepState(_Model):
@@ -112,6 +117,18 @@ class CreditState(_Model):
     refusals: list[str] = Field(default_factory=list)
 
 
+class PartyTerms(_Model):
+    """What the case last took from its Party record (revision 3)."""
+
+    record: str
+    version: int
+    event: str = ""
+    credit: CreditPosition
+    security: SecurityPosition
+    user_id_ranges: list[tuple[str, str]] = Field(default_factory=list)
+    recorded_on: date
+
+
 class DisputeState(_Model):
     """A dispute under H1.13 and where it stands."""
 
@@ -168,6 +185,14 @@ class CaseState(_Model):
     holidays_added: list[date] = Field(default_factory=list)
     holidays_removed: list[date] = Field(default_factory=list)
     last_effective_on: date | None = None
+    from_party: PartyTerms | None = None
+    """Revision 3: the credit and security positions and the User ID ranges, as the Party
+    record last gave them."""
+
+    @property
+    def party_backed(self) -> bool:
+        """Whether credit and security come from the Party record (revision 3 and later)."""
+        return self.revision >= 3
 
     def dispute(self, dispute_id: str) -> DisputeState | None:
         """The dispute with this id, if any."""
@@ -177,15 +202,28 @@ class CaseState(_Model):
         """Whether a requirement is satisfied (before SECAS verification)."""
         match requirement:
             case "user_id":
-                return self.user_id.status == "accepted"
+                return self.user_id.accepted is not None
             case "uept":
                 return self.uept.phase == "certified"
             case "security":
+                if self.party_backed:
+                    return self.from_party is not None and self.from_party.security.met
                 return self.security.allows_completion
             case "privacy":
                 return not self.privacy.applicable or self.privacy.allows_completion
             case "credit":
+                if self.party_backed:
+                    return self.from_party is not None and self.from_party.credit.met
                 return self.credit.phase in ("not_required", "accepted")
+
+    def credit_holds_on(self, day: date) -> bool:
+        """Whether the credit requirement is met on ``day``: a Party-backed case re-checks the
+        day against the Party's support (a guarantee inside its last month no longer counts)."""
+        if not self.requirement_met("credit"):
+            return False
+        if self.party_backed and self.from_party is not None:
+            return self.from_party.credit.met_on(day)
+        return True
 
     def applicable_requirements(self) -> list[Requirement]:
         """The H1.10 requirements that apply to this role."""
@@ -268,11 +306,12 @@ def evolve(state: CaseState | None, event: ev.Event) -> CaseState:
                 }
             )
         case ev.UserIdAccepted(user_id=uid):
-            return s.model_copy(
-                update={
-                    "user_id": s.user_id.model_copy(update={"status": "accepted", "accepted": uid})
-                }
-            )
+            changes = {
+                "status": "accepted",
+                "accepted": s.user_id.accepted or uid,
+                "accepted_ids": [*s.user_id.accepted_ids, uid],
+            }
+            return s.model_copy(update={"user_id": s.user_id.model_copy(update=changes)})
         case ev.UserIdRejected(user_id=uid, reason=reason):
             rejected = [*s.user_id.rejected, uid]
             changes = {"status": "rejected", "rejected": rejected, "last_reason": reason}
@@ -444,6 +483,22 @@ def evolve(state: CaseState | None, event: ev.Event) -> CaseState:
                 for x in u.dcc_steps
             ]
             return _with_uept(s, dcc_steps=steps)
+        case ev.PartyPositionRecorded():
+            terms = PartyTerms(
+                record=event.party_record,
+                version=event.party_version,
+                event=event.party_event,
+                credit=event.credit,
+                security=event.security,
+                user_id_ranges=event.user_id_ranges,
+                recorded_on=event.effective_on,
+            )
+            verified = dict(s.verified)
+            if not event.credit.met:
+                verified.pop("credit", None)  # verified evidence no longer covers the need
+            if not event.security.met:
+                verified.pop("security", None)
+            return s.model_copy(update={"from_party": terms, "verified": verified})
         case ev.CaseWithdrawn(reason=reason):
             return s.model_copy(
                 update={

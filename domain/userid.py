@@ -91,6 +91,18 @@ def format_user_id(normalised: str) -> str:
     return "-".join(value[i : i + 2] for i in range(0, len(value), 2))
 
 
+def is_group_address(normalised: str) -> bool:
+    """Whether a normalised EUI-64 is a group (multicast) address: the I/G bit, the least
+    significant bit of the first octet, is set (IEEE EUI-64 guidelines)."""
+    return bool(int(normalised[:2], 16) & 1)
+
+
+def in_ranges(normalised: str, ranges: Iterable[tuple[str, str]]) -> bool:
+    """Whether a normalised EUI-64 lies inside one of the inclusive ``(first, last)`` ranges."""
+    value = int(normalised, 16)
+    return any(int(first, 16) <= value <= int(last, 16) for first, last in ranges)
+
+
 def roles_may_share(a: UserRole, b: UserRole) -> bool:
     """Whether one User ID may serve both roles ``a`` and ``b`` for the same Party (H1.4).
 

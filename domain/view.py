@@ -114,13 +114,33 @@ def _requirement_status(state: CaseState, req: str) -> str:
         case "uept":
             return state.uept.phase
         case "security":
+            if state.party_backed:
+                return _from_party(state, "security")
             s = state.security
             return str(s.status) if s.phase == "status_set" else s.phase
         case "privacy":
             p = state.privacy
             return str(p.status) if p.phase == "status_set" else p.phase
         case _:
+            if state.party_backed:
+                return _from_party(state, "credit")
             return state.credit.phase
+
+
+def _from_party(state: CaseState, req: str) -> str:
+    """A Party-backed requirement's status: the record's position, in a word or two."""
+    terms = state.from_party
+    if terms is None:
+        return "awaiting_party_record"
+    if req == "security":
+        sec = terms.security
+        if sec.status is not None:
+            return f"{sec.status} ({sec.assessment_id}, Party record)"
+        return "met (Party record)" if sec.met else "not_met (Party record)"
+    credit = terms.credit
+    if credit.met and credit.valid_until is not None:
+        return f"met until {credit.valid_until.isoformat()} (Party record)"
+    return "met (Party record)" if credit.met else "not_met (Party record)"
 
 
 def _dcc_steps(state: CaseState, cal: WorkingDayCalendar, today: date) -> list[DccStepView]:

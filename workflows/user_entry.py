@@ -45,8 +45,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import DomainError
     from domain.events import COMPLETION_RECIPIENTS
     from domain.progress import next_deadline, notices_due, stage
-    from domain.revision import CURRENT as CURRENT_REVISION
     from domain.revision import LEGACY as LEGACY_REVISION
+    from domain.revision import PARTY_RECORD
     from domain.state import CaseState, evolve, fold
     from domain.view import CaseView, RejectedMessage, build_view, case_summary
     from eventstore.models import AppendResult, NewEvent, UserIdClaimChange
@@ -182,7 +182,7 @@ class UserEntryProcess:
             return
         today = self._today()
         # the corrected reading of the rules for new cases; an old history replays as it ran
-        revision = CURRENT_REVISION if workflow.patched(RULES_REVISION_PATCH) else LEGACY_REVISION
+        revision = PARTY_RECORD - 1 if workflow.patched(RULES_REVISION_PATCH) else LEGACY_REVISION
         try:
             decided = start_case(params, workflow.info().workflow_id, today, revision)
         except DomainError as err:

@@ -31,6 +31,8 @@ def verify_evidence(
         raise stage_error(
             state, f"the {req} requirement is not met yet, so there is no evidence to verify"
         )
+    if req == "credit" and not state.credit_holds_on(on):
+        raise stage_error(state, _credit_lapsed(state, on))
     out: list[ev.Event] = [
         ev.EvidenceVerified(effective_on=on, requirement=req, reference=cmd.reference)
     ]
@@ -41,10 +43,23 @@ def verify_evidence(
         for r in state.applicable_requirements()
         if r != req and (r not in state.verified or not state.requirement_met(r))
     ]
+    if state.party_backed and not state.credit_holds_on(on):
+        # re-validated on the day the case would complete: a guarantee in its last month fails
+        remaining.append("credit")
     if not remaining:
         assert state.user_id.accepted is not None
         out.append(ev.UserEntryProcessCompleted(effective_on=on, user_id=state.user_id.accepted))
     return out
+
+
+def _credit_lapsed(state: CaseState, on: date) -> str:
+    terms = state.from_party
+    until = terms.credit.valid_until if terms is not None else None
+    return f"the Party's Credit Support no longer covers its requirement on {on.isoformat()}" + (
+        f" (it held until {until.isoformat()}: a Bank Guarantee needs a month to run)"
+        if until
+        else ""
+    )
 
 
 def notice_queued(state: CaseState, cmd: c.RecordNoticeQueued, today: date) -> list[ev.Event]:

@@ -44,10 +44,15 @@ def party(**extra: Any) -> PartyProfile:
 
 
 def started(
-    role: UserRole = UserRole.GAS_SUPPLIER, rules: RulesVersion | None = None, **p: Any
+    role: UserRole = UserRole.GAS_SUPPLIER,
+    rules: RulesVersion | None = None,
+    revision: int = 2,
+    **p: Any,
 ) -> list[ev.Event]:
+    """A case opened on START; revision 2 (case-level credit and security) unless given:
+    revision 3's Party-backed rules are in tests/unit/test_party_record.py."""
     cmd = c.StartCase(party=party(**p), role=role, started_on=START, rules_version=rules)
-    return start_case(cmd, f"uep-acme-{role}", TODAY)
+    return start_case(cmd, f"uep-acme-{role}", TODAY, revision)
 
 
 def given(*events: ev.Event | list[ev.Event] | CaseState) -> CaseState:
