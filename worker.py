@@ -19,6 +19,7 @@ from temporalio.worker import Interceptor, Worker
 
 from activities import metrics as activity_metrics
 from activities.case import CaseActivities, Notifier
+from activities.coordination import CoordinationActivities
 from activities.notices import DeliveryChannel, FileChannel, NoChannel
 from eventstore.models import EventStorePort
 from eventstore.outbox import NoticeOutbox
@@ -29,9 +30,10 @@ from uep.health import HealthServer, NotReady, migrations_check, postgres_check,
 from uep.metrics import WORKER_COLLECTORS, MessageMetrics, prepare_process, sdk_runtime
 from uep.settings import Settings
 from workflows.names import TASK_QUEUE
+from workflows.party_record import PartyRecord
 from workflows.user_entry import UserEntryProcess
 
-WORKFLOWS: Sequence[type] = (UserEntryProcess,)
+WORKFLOWS: Sequence[type] = (UserEntryProcess, PartyRecord)
 T = TypeVar("T")
 log = structlog.get_logger("uep.worker")
 
@@ -48,11 +50,12 @@ def build_worker(
     """A worker for the UEP workflow and its activities, bound to an event store, the notice
     outbox and a delivery channel."""
     activities = CaseActivities(store, notifier, outbox, channel)
+    coordination = CoordinationActivities(client, store)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=list(WORKFLOWS),
-        activities=list(activities.all()),
+        activities=[*activities.all(), *coordination.all()],
         interceptors=list(interceptors),
     )
 

@@ -11,7 +11,7 @@ from domain.calendar import WorkingDayCalendar
 from domain.deadlines import dcc_step_standing
 from domain.errors import CalendarRangeError
 from domain.mandates import Mandate, MandateStatus, mandate_status
-from domain.state import CaseState, DisputeState
+from domain.state import CaseState, DisputeState, PartyTerms
 
 
 class RequirementView(BaseModel):
@@ -85,6 +85,12 @@ class CaseView(BaseModel):
     withdrawn_on: date | None = None
     stream_version: int = 0
     as_of: date
+    revision: int = 1
+    """The engine's reading of the rules the case opened under (domain.revision)."""
+    user_ids: list[str] = Field(default_factory=list)
+    """Every User ID the DCC accepted for the role (revision 3: several)."""
+    party_record: PartyTerms | None = None
+    """Revision 3: what the case last took from its Party record."""
 
 
 def mandate_status_of(state: CaseState, today: date, forecast: date | None) -> MandateStatus:
@@ -218,4 +224,7 @@ def build_view(
         withdrawn_on=state.withdrawn_on,
         stream_version=stream_version,
         as_of=today,
+        revision=state.revision,
+        user_ids=list(state.user_id.accepted_ids),
+        party_record=state.from_party,
     )

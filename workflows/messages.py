@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from temporalio import workflow
@@ -19,7 +20,6 @@ with workflow.unsafe.imports_passed_through():
 
     from domain import commands as c
     from workflows.errors import Refusal, refusal, shorten
-    from workflows.io import UpdateResult
     from workflows.payloads import UndecodablePayload
 
 MAX_PROBLEMS = 8
@@ -55,12 +55,14 @@ def single_argument(name: str, args: tuple[Any, ...]) -> Any:
     return arg
 
 
-def parse_message(name: str, args: tuple[Any, ...]) -> c.Command:
+def parse_message(
+    name: str, args: tuple[Any, ...], registry: Mapping[str, c.Message] = c.MESSAGES
+) -> c.Command:
     """Validate a message's arguments against its command model, or raise a readable refusal."""
-    message = c.MESSAGES.get(name)
+    message = registry.get(name)
     if message is None:
         raise refusal(
-            f"unknown message {shorten(name, 60)!r}; known: {', '.join(sorted(c.MESSAGES))}",
+            f"unknown message {shorten(name, 60)!r}; known: {', '.join(sorted(registry))}",
             Refusal.INVALID_INPUT,
         )
     raw = single_argument(name, args)
@@ -77,16 +79,18 @@ def fingerprint(name: str, command: c.Command) -> str:
     return f"{name}:{digest[:32]}"
 
 
-def update_handler(name: str) -> Any:
-    """An update handler (with validator) that runs one message through the decider."""
-    message = c.MESSAGES[name]
+def update_handler(
+    name: str, registry: Mapping[str, c.Message] = c.MESSAGES, owner: str = "UserEntryProcess"
+) -> Any:
+    """An update handler (with validator) that runs one message through the decider; the
+    workflow class provides ``_apply_update`` and ``_validate``."""
+    message = registry[name]
 
-    async def handler(self: Any, *args: Any) -> UpdateResult:
-        result: UpdateResult = await self._apply_update(name, args)
-        return result
+    async def handler(self: Any, *args: Any) -> Any:
+        return await self._apply_update(name, args)
 
     handler.__name__ = name
-    handler.__qualname__ = f"UserEntryProcess.{name}"
+    handler.__qualname__ = f"{owner}.{name}"
     description = f"{message.summary} Sent by: {message.sender}."
     defined = workflow.update(name=name, description=description)(handler)
 
@@ -97,15 +101,17 @@ def update_handler(name: str) -> Any:
     return defined
 
 
-def signal_handler(name: str) -> Any:
+def signal_handler(
+    name: str, registry: Mapping[str, c.Message] = c.MESSAGES, owner: str = "UserEntryProcess"
+) -> Any:
     """A signal handler for fire-and-forget senders; ``message_id`` required, repeats ignored."""
-    message = c.MESSAGES[name]
+    message = registry[name]
 
     async def handler(self: Any, *args: Any) -> None:
         await self._apply_signal(name, args)
 
     handler.__name__ = f"{name}_signal"
-    handler.__qualname__ = f"UserEntryProcess.{name}_signal"
+    handler.__qualname__ = f"{owner}.{name}_signal"
     description = f"{message.summary} Sent by: {message.sender}. Needs message_id."
     return workflow.signal(name=name, description=description)(handler)
 

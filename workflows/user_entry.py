@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         NoticeRequest,
         QueueNoticeRequest,
     )
+    from activities.coordination import CoordinationActivities, QueryRequest, SignalWithStartRequest
     from activities.errors import StoreRefusal
     from domain import commands as c
     from domain import events as ev
@@ -44,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.errors import DomainError
     from domain.events import COMPLETION_RECIPIENTS
+    from domain.party.position import PartyPosition
     from domain.progress import next_deadline, notices_due, stage
     from domain.revision import LEGACY as LEGACY_REVISION
     from domain.revision import PARTY_RECORD
@@ -83,6 +85,10 @@ STRICT_START_PATCH = "strict-start-input-2026-12"
 """A start input is the public StartCase only; older histories ran with the internal fields."""
 RULES_REVISION_PATCH = "rules-revision-2-2026-12"
 """New cases open under revision 2 of the engine's reading of the rules (domain.revision)."""
+PARTY_RECORD_PATCH = "party-record-2026-12"
+"""New cases open under revision 3: credit and security come from the Party record."""
+READ_TIMEOUT = timedelta(seconds=30)
+"""Reading another workflow (a query) or signalling it (signal-with-start)."""
 REJECTED_KEPT = 50
 """Refused signals listed in the case (the newest); each entry is bounded too."""
 """Refused signals listed in the case (the newest); each entry is bounded too."""
@@ -108,6 +114,8 @@ class UserEntryProcess:
         self._lock = asyncio.Lock()
         self._changed = False
         self._search_attrs: tuple[object, ...] = ()
+        self._party_poked = False
+        self._told_party: tuple[object, ...] = ()
 
     # -- the process ---------------------------------------------------------------------
 
@@ -116,13 +124,17 @@ class UserEntryProcess:
         """Open the case, follow it until it completes or is withdrawn, then send the notices."""
         params = self._open_input()
         await self._open_case(params)
+        await self._tell_party_record()
         while self.case.status == "open":
             await self._wait_for_progress_or_dcc_deadline()
             await self._keep_calendar_ahead()
             await self._record_missed_dcc_deadlines()
+            await self._read_party_position()
+            await self._tell_party_record()
             self._publish()
             if self._history_is_long(params):
                 await self._continue_as_new(params)
+        await self._tell_party_record()
         if self.case.status == "completed":
             if self.case.revision >= 2:
                 await self._notify_through_the_outbox()
@@ -182,7 +194,12 @@ class UserEntryProcess:
             return
         today = self._today()
         # the corrected reading of the rules for new cases; an old history replays as it ran
-        revision = PARTY_RECORD - 1 if workflow.patched(RULES_REVISION_PATCH) else LEGACY_REVISION
+        if workflow.patched(PARTY_RECORD_PATCH):
+            revision = PARTY_RECORD
+        elif workflow.patched(RULES_REVISION_PATCH):
+            revision = PARTY_RECORD - 1
+        else:
+            revision = LEGACY_REVISION
         try:
             decided = start_case(params, workflow.info().workflow_id, today, revision)
         except DomainError as err:
@@ -220,6 +237,67 @@ class UserEntryProcess:
             rejected=self._rejected_while_opening,
         )
         self._after_append()
+
+    # -- the Party record (revision 3) ----------------------------------------------------
+
+    async def _tell_party_record(self) -> None:
+        """Open (or find) the Party record and poke it when the case opened or its status or
+        User IDs changed; the record reads the case by a query and records what it finds."""
+        case = self.case
+        if not case.party_backed:
+            return
+        facts = (case.status, tuple(case.user_id.accepted_ids))
+        if facts == self._told_party:
+            return
+        party = case.party
+        await workflow.execute_activity_method(
+            CoordinationActivities.signal_with_start,
+            SignalWithStartRequest(
+                workflow_id=names.party_record_id(party.party_id),
+                workflow_type=names.PARTY_WORKFLOW_TYPE,
+                task_queue=workflow.info().task_queue,
+                start_input={"party": party.model_dump(mode="json")},
+                signal=names.ROLE_CASE_SIGNAL,
+                signal_payload={"case_id": case.case_id},
+                static_summary=f"{party.party_name} - Party record",
+            ),
+            start_to_close_timeout=READ_TIMEOUT,
+            summary="Tell the Party record about this case",
+        )
+        self._told_party = facts
+
+    async def _read_party_position(self) -> None:
+        """After the record's poke: read the role's position from the record and record it
+        when it says something new."""
+        case = self.case
+        if not (self._party_poked and case.party_backed and case.status == "open"):
+            return
+        self._party_poked = False
+        answer = await workflow.execute_activity_method(
+            CoordinationActivities.query_workflow,
+            QueryRequest(
+                workflow_id=names.party_record_id(case.party.party_id),
+                query=names.POSITION_QUERY,
+                argument={"role": str(case.role), "on": self._today().isoformat()},
+            ),
+            start_to_close_timeout=READ_TIMEOUT,
+            summary="Read the credit and security position from the Party record",
+        )
+        if answer is None:
+            return
+        try:
+            position = PartyPosition.model_validate(answer)
+        except ValidationError:
+            workflow.logger.warning("the Party record's answer did not fit a position")
+            return
+        command = c.RecordPartyPosition(position=position)
+        async with self._lock:
+            try:
+                events = decide(self.case, command, self._today(), self.calendar)
+                cause = f"{position.party_record}:{position.party_version}"
+                await self._persist(events, "party_position", "party-record", cause)
+            except DomainError as err:
+                self._reject(names.PARTY_CHANGED_SIGNAL, None, str(err))
 
     async def _wait_for_progress_or_dcc_deadline(self) -> None:
         """Sleep until a message changes the case or the next DCC deadline passes."""
@@ -436,6 +514,39 @@ class UserEntryProcess:
         if run is None:
             return {"status": "opening", "detail": "the case is being opened"}
         return build_view(run.case, self._today(), run.calendar, run.rejected, run.stream_version)
+
+    @workflow.signal(
+        name=names.PARTY_CHANGED_SIGNAL,
+        description="Internal: the Party record changed; the case reads its position there.",
+    )
+    async def party_changed(self, *args: Any) -> None:
+        """A poke, nothing more: the case reads the position from the record itself, so the
+        payload is never trusted (and a stray poke records nothing new)."""
+        if self._run is not None and not self.case.party_backed:
+            self._reject(
+                names.PARTY_CHANGED_SIGNAL, None, "this case keeps its own credit and security"
+            )
+            return
+        self._party_poked = True
+        self._changed = True
+
+    @workflow.query(
+        name=names.CASE_FACTS_QUERY,
+        description="What the Party record records of this case: role, status, User IDs.",
+    )
+    def party_facts(self) -> dict[str, Any]:
+        """The case as its Party record reads it (empty while the case is opening)."""
+        if self._run is None:
+            return {}
+        case = self.case
+        return {
+            "case_id": case.case_id,
+            "party_id": case.party.party_id,
+            "role": str(case.role),
+            "status": case.status,
+            "user_ids": list(case.user_id.accepted_ids),
+            "revision": case.revision,
+        }
 
     @workflow.signal(dynamic=True, description="Any other signal name: refused and listed.")
     async def unknown_signal(self, name: str, args: Sequence[RawValue]) -> None:

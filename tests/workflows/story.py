@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
 
 from domain.calendar import WorkingDayCalendar
 from domain.calendar_data import build_calendar
@@ -16,7 +18,7 @@ from domain.events import ENTRY_CRITERIA
 from domain.roles import UserRole
 from tests.workflows.conftest import Harness
 from workflows.io import CaseResult, UpdateResult
-from workflows.names import STATE_QUERY, WORKFLOW_TYPE, workflow_id
+from workflows.names import STATE_QUERY, WORKFLOW_TYPE, party_record_id, workflow_id
 
 ALL_CRITERIA = list(ENTRY_CRITERIA)
 CALENDAR: WorkingDayCalendar = build_calendar("england-and-wales", 2016, 2040)
@@ -134,8 +136,13 @@ async def today(h: Harness) -> date:
     return (await h.env.get_current_time()).date()
 
 
-async def user_id_accepted(handle: WorkflowHandle[Any, Any], uid: str, on: date) -> None:
-    """Propose a User ID and have the DCC accept it."""
+async def user_id_accepted(
+    handle: WorkflowHandle[Any, Any], uid: str, on: date, h: Harness | None = None
+) -> None:
+    """Propose a User ID and have the DCC accept it (with ``h``, SECAS first allocates the
+    Party a range holding it, as revision 3 needs)."""
+    if h is not None:
+        await party_range(h, handle, uid)
     await send(handle, "propose_user_id", user_id=uid, effective_on=on)
     await send(handle, "accept_user_id", user_id=uid, effective_on=on)
 
@@ -186,6 +193,148 @@ async def panel_informed(
                 handle, "record_panel_information_paper", effective_on=on, reference="SECP/1"
             )
     raise AssertionError(f"{handle.id} did not queue the Panel's notice")
+
+
+# -- the Party record (revision 3) -----------------------------------------------------------
+
+
+def record_of(h: Harness, party_id: str) -> WorkflowHandle[Any, Any]:
+    """The handle of a Party's record."""
+    return h.client.get_workflow_handle(party_record_id(party_id))
+
+
+def party_id_of(handle: WorkflowHandle[Any, Any]) -> str:
+    """The Party of a role case, from its workflow id (``uep-<party>-<role>``)."""
+    return handle.id.removeprefix("uep-").rsplit("-", 1)[0]
+
+
+async def party_send(record: WorkflowHandle[Any, Any], name: str, **payload: Any) -> dict[str, Any]:
+    """Send an update to a Party record that must be accepted."""
+    try:
+        answer: dict[str, Any] = await record.execute_update(name, _json(payload), result_type=dict)
+    except WorkflowUpdateFailedError as err:
+        raise AssertionError(f"{name} refused by the Party record: {refusal(err)}") from err
+    return answer
+
+
+async def party_refused(record: WorkflowHandle[Any, Any], name: str, payload: Any) -> str:
+    """Send an update to a Party record that must be refused; return the refusal."""
+    try:
+        await record.execute_update(name, _json(payload), result_type=dict)
+    except WorkflowUpdateFailedError as err:
+        return refusal(err)
+    raise AssertionError(f"{name} was accepted by the Party record, expected a refusal")
+
+
+async def party_view(record: WorkflowHandle[Any, Any]) -> dict[str, Any]:
+    """The Party record as its state query returns it."""
+    answer: dict[str, Any] = await record.query(STATE_QUERY, result_type=dict)
+    return answer
+
+
+async def party_open(record: WorkflowHandle[Any, Any], attempts: int = 2_000) -> dict[str, Any]:
+    """Ask until the record has opened (it is started by the first role case)."""
+    for _ in range(attempts):
+        try:
+            state = await party_view(record)
+        except RPCError:
+            continue
+        if "party_id" in state:
+            return state
+    raise AssertionError(f"{record.id} did not open after {attempts} queries")
+
+
+async def until(
+    handle: WorkflowHandle[Any, Any],
+    check: Callable[[dict[str, Any]], bool],
+    what: str,
+    attempts: int = 2_000,
+) -> dict[str, Any]:
+    """Ask the case's state until ``check`` holds (each query a round trip, no sleep)."""
+    state: dict[str, Any] = {}
+    for _ in range(attempts):
+        state = await view(handle)
+        if check(state):
+            return state
+    raise AssertionError(f"{handle.id}: {what} never held; last state: {state.get('stage')}")
+
+
+def _terms(state: dict[str, Any]) -> dict[str, Any]:
+    terms = state.get("party_record")
+    return terms if isinstance(terms, dict) else {}
+
+
+def ranges_known(state: dict[str, Any]) -> bool:
+    """Whether the case has taken a User ID range from its Party record."""
+    return bool(_terms(state).get("user_id_ranges"))
+
+
+def security_met(state: dict[str, Any]) -> bool:
+    """Whether the case holds a met security position from its Party record."""
+    return bool(_terms(state).get("security", {}).get("met"))
+
+
+def credit_met(state: dict[str, Any]) -> bool:
+    """Whether the case holds a met credit position from its Party record."""
+    return bool(_terms(state).get("credit", {}).get("met"))
+
+
+async def party_range(h: Harness, handle: WorkflowHandle[Any, Any], uid: str) -> None:
+    """SECAS allocates the case's Party the 65,536 ids around ``uid`` (once per Party), and
+    the case has taken the range from its record."""
+    record = record_of(h, party_id_of(handle))
+    await party_open(record)
+    prefix = uid.replace("-", "").replace(" ", "").lower()[:12]
+    state = await party_view(record)
+    if not state["user_id_ranges"]:
+        await party_send(
+            record, "allocate_user_id_range", first=f"{prefix}0000", last=f"{prefix}ffff"
+        )
+    await until(handle, ranges_known, "the Party's User ID range reached the case")
+
+
+async def party_security_approved(
+    h: Harness, handle: WorkflowHandle[Any, Any], booked_on: date, roles: list[str] | None = None
+) -> None:
+    """A full security assessment of the case's Party covering ``roles`` (default: the case's
+    role), completed and approved, all backdated; the case then holds security as met."""
+    record = record_of(h, party_id_of(handle))
+    await party_open(record)
+    state = await view(handle)
+    on = booked_on + timedelta(weeks=12)
+    booked = await party_send(
+        record,
+        "book_party_security_assessment",
+        roles=roles or [state["role"]],
+        assessment_on=on,
+        effective_on=booked_on,
+    )
+    assert booked["events"] == ["SecurityAssessmentBooked"]
+    assessment = (await party_view(record))["security"][-1]["assessment_id"]
+    await party_send(
+        record, "complete_party_security_assessment", assessment_id=assessment, effective_on=on
+    )
+    await party_send(
+        record,
+        "set_party_security_status",
+        assessment_id=assessment,
+        status="approved",
+        effective_on=on,
+    )
+    await until(handle, security_met, "the approved assessment reached the case")
+
+
+async def party_credit(
+    h: Harness, handle: WorkflowHandle[Any, Any], requirement: str = "0", threshold: str = "2400"
+) -> None:
+    """The DCC notifies the case's Party a Credit Cover Requirement under the threshold (no
+    support needed); the case then holds credit as met."""
+    record = record_of(h, party_id_of(handle))
+    await party_open(record)
+    await party_send(
+        record, "notify_party_credit_cover", requirement=requirement, threshold=threshold
+    )
+    await until(handle, credit_met, "the credit position reached the case")
 
 
 HISTORY_GENERATION = 3
