@@ -17,23 +17,25 @@ from domain.errors import InvalidInputError
 from domain.party import record_id
 from domain.state import CaseState
 
-_OWNED_BY_PARTY: dict[type[c.Command], str] = {
-    c.NotifyCreditCoverRequirement: "notify_party_credit_cover",
-    c.LodgeCreditSupport: "lodge_instrument",
-    c.AssessCreditSupport: "assess_party_credit",
-    c.BookSecurityAssessment: "book_party_security_assessment",
-    c.CompleteSecurityAssessment: "complete_party_security_assessment",
-    c.SetSecurityStatus: "set_party_security_status",
+_CREDIT, _SECURITY = "Credit Support", "the security assessment"
+_OWNED_BY_PARTY: dict[type[c.Command], tuple[str, str]] = {
+    c.NotifyCreditCoverRequirement: (_CREDIT, "notify_party_credit_cover"),
+    c.LodgeCreditSupport: (_CREDIT, "lodge_instrument"),
+    c.AssessCreditSupport: (_CREDIT, "assess_party_credit"),
+    c.BookSecurityAssessment: (_SECURITY, "book_party_security_assessment"),
+    c.CompleteSecurityAssessment: (_SECURITY, "complete_party_security_assessment"),
+    c.SetSecurityStatus: (_SECURITY, "set_party_security_status"),
 }
-"""Case messages whose facts the Party record holds, and the record's message for each."""
+"""Case messages whose facts the Party record holds: what they are about, and the record's
+message for each."""
 
 
 def refuse_party_owned(state: CaseState, command: c.Command) -> None:
     """Refuse a credit or security message on a Party-backed case, naming where it goes."""
     record = record_id(state.party.party_id)
-    instead = _OWNED_BY_PARTY.get(type(command))
-    if instead is not None:
-        what = "Credit Support" if "credit" in instead else "the security assessment"
+    owned = _OWNED_BY_PARTY.get(type(command))
+    if owned is not None:
+        what, instead = owned
         raise InvalidInputError(
             f"{what} belongs to the Party, not to one role: send {instead!r} to the Party "
             f"record {record} (this case takes its position from there)",

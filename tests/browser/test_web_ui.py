@@ -31,6 +31,7 @@ SHOTS = (
 )
 NAMESPACE = "default"
 CASE_ID = "uep-acme-gas_supplier"
+RECORD_ID = "uep-party-acme"
 START_INPUT = {
     "party": {
         "party_id": "acme",
@@ -72,9 +73,11 @@ async def type_json(page: Page, editor: Locator, payload: object) -> None:
     await page.keyboard.insert_text(json.dumps(payload))
 
 
-async def send_update(page: Page, ui: UiStack, name: str, payload: object) -> Locator:
-    """Open a case's "Send an Update" dialog, fill it and submit; return the dialog."""
-    await page.goto(f"{ui.ui_url}/namespaces/{NAMESPACE}/workflows/{CASE_ID}")
+async def send_update(
+    page: Page, ui: UiStack, name: str, payload: object, workflow_id: str = CASE_ID
+) -> Locator:
+    """Open a workflow's "Send an Update" dialog, fill it and submit; return the dialog."""
+    await page.goto(f"{ui.ui_url}/namespaces/{NAMESPACE}/workflows/{workflow_id}")
     await page.locator("button:visible", has_text="More Actions").first.click()
     await page.locator("[data-testid=update-button]:visible").click()
     dialog = page.locator("dialog[open]")
@@ -115,6 +118,16 @@ def nth_update_completed(n: int) -> Callable[[HistoryEvent], bool]:
         return seen >= n
 
     return matches
+
+
+async def case_holds_range(ui: UiStack, attempts: int = 2_000) -> None:
+    """Ask the case until it holds its Party record's User ID range (each query a round trip)."""
+    handle = ui.client.get_workflow_handle(CASE_ID)
+    for _ in range(attempts):
+        terms = (await handle.query("state")).get("party_record") or {}
+        if terms.get("user_id_ranges"):
+            return
+    raise AssertionError("the Party's User ID range never reached the case")
 
 
 async def stage_of(ui: UiStack) -> str:
@@ -190,7 +203,17 @@ async def test_operator_runs_a_case_in_the_web_ui(ui_stack: UiStack, page: Page)
         e.HasField("workflow_execution_update_accepted_event_attributes") for e in history
     )
 
-    # When the Party proposes a User ID and the DCC accepts it, then the stage moves on
+    # When SECAS allocates the Party its User ID range on the Party record (opened by the case)
+    dialog = await send_update(
+        page,
+        ui,
+        "allocate_user_id_range",
+        {"first": "90b3d51f30010000", "last": "90b3d51f3001ffff"},
+        workflow_id=RECORD_ID,
+    )
+    await expect(dialog).to_be_hidden()
+    await case_holds_range(ui)
+    # and the Party proposes a User ID in it and the DCC accepts it, then the stage moves on
     dialog = await send_update(page, ui, "propose_user_id", {"user_id": USER_ID})
     await expect(dialog).to_be_hidden()
     dialog = await send_update(
@@ -206,6 +229,10 @@ async def test_operator_runs_a_case_in_the_web_ui(ui_stack: UiStack, page: Page)
     # And the Queries tab answers `state` with the case as readable JSON
     await page.goto(f"{ui.ui_url}/namespaces/{NAMESPACE}/workflows/{CASE_ID}")
     await page.get_by_test_id("queries-tab").first.click()
+    # the list starts with the engine's internal `party_facts` (the Party record asks it)
+    await page.get_by_role("button", name="party_facts").click()
+    await page.get_by_text("state", exact=True).filter(visible=True).first.click()
+    await expect(page.get_by_role("button", name="state", exact=True)).to_be_visible()
     await page.get_by_role("button", name="Run Query").click()
     await expect(
         page.get_by_text('"stage": "uept_notice"').filter(visible=True).first

@@ -112,14 +112,14 @@ OUT_OF_STAGE: list[tuple[str, dict[str, Any], str]] = [
     ("submit_test_completion_report", {}, "while UEPT is testing"),
     ("confirm_report_receipt", {}, "no Test Completion Report is awaiting"),
     ("issue_test_certificate", {"certificate_ref": "X"}, "follows a successful quality gate"),
-    ("complete_security_assessment", {}, "no security assessment is booked"),
-    ("set_security_status", {"status": "approved"}, "after an assessment"),
+    ("complete_security_assessment", {}, "send 'complete_party_security_assessment'"),
+    ("set_security_status", {"status": "approved"}, "send 'set_party_security_status'"),
     ("book_privacy_assessment", {"assessment_on": "2030-01-01"}, "Other User role only"),
-    ("assess_credit_support", {}, "no lodged Credit Support"),
+    ("assess_credit_support", {}, "send 'assess_party_credit' to the Party record"),
     (
         "lodge_credit_support",
         {"items": [{"form": "cash_deposit", "amount": "10"}]},
-        "once the DCC says",
+        "Credit Support belongs to the Party, not to one role: send 'lodge_instrument'",
     ),
     ("verify_evidence", {"requirement": "uept"}, "not met yet"),
     ("record_panel_determination", {"dispute_id": "D1", "upheld": True}, "no dispute 'D1'"),
@@ -168,7 +168,8 @@ async def test_repeated_update_message_id_is_applied_once(
     assert first.events == ["UserIdProposed"] and not first.duplicate
     assert again.duplicate and again.events == ["UserIdProposed"]
     stored = [e.type for e in await harness.store.read_stream(fresh.id)]
-    assert stored == ["CaseStarted", "UserIdProposed"]
+    assert stored.count("UserIdProposed") == 1
+    assert stored[0] == "CaseStarted" and stored[-1] == "UserIdProposed"
 
 
 async def test_repeated_signal_is_applied_once_and_bad_signal_is_kept_visible(
@@ -233,3 +234,36 @@ async def test_refusal_carries_no_stack_trace(
     cause = info.value.cause
     assert isinstance(cause, ApplicationError) and cause.type == "invalid_input"
     assert cause.failure is not None and cause.failure.stack_trace == ""
+
+
+PARTY_OUT_OF_STAGE: list[tuple[str, dict[str, Any], str]] = [
+    ("assess_party_credit", {}, "the DCC assesses Credit Support against a notified requirement"),
+    ("complete_party_security_assessment", {"assessment_id": "S9"}, "no assessment 'S9'"),
+    (
+        "set_party_security_status",
+        {"assessment_id": "S9", "status": "approved"},
+        "no assessment 'S9' (assessments: none)",
+    ),
+    ("withdraw_instrument", {"reference": "BG-1"}, "no instrument 'BG-1'"),
+    ("allocate_user_id_range", {"first": "90b3d51f30020000", "last": "90b3d51f3001ffff"}, "before"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "payload", "expected"),
+    PARTY_OUT_OF_STAGE,
+    ids=[n for n, _, _ in PARTY_OUT_OF_STAGE],
+)
+async def test_party_record_refuses_what_its_state_does_not_allow(
+    harness: Harness,
+    fresh: WorkflowHandle[Any, Any],
+    name: str,
+    payload: dict[str, Any],
+    expected: str,
+) -> None:
+    record = story.record_of(harness, story.party_id_of(fresh))
+    await story.party_open(record)
+    before = await snapshot(harness, record)
+    message = await story.party_refused(record, name, payload)
+    assert expected in message
+    assert await snapshot(harness, record) == before
