@@ -144,14 +144,15 @@ async def test_a_case_running_for_years_extends_its_calendar(lone_harness: Harne
 async def test_a_lower_limit_in_the_memo_rolls_the_case_over(harness: Harness) -> None:
     """A case's memo can lower its run's event limit; the memo is in history, so it replays."""
     today = await story.today(harness)
+    begun = today - timedelta(days=200)
     handle = await story.start(
-        harness, UserRole.GAS_SUPPLIER, today, memo={limits.MEMO_EVENTS_LIMIT: 30}
+        harness, UserRole.GAS_SUPPLIER, begun, memo={limits.MEMO_EVENTS_LIMIT: 1}
     )
     first_run = harness.client.get_workflow_handle(handle.id, run_id=handle.result_run_id)
     await story.send(handle, "propose_user_id", user_id="90b3d51f300100c9")
     await story.send(handle, "accept_user_id", user_id="90b3d51f300100c9")
+    await story.uept_certified(handle, begun, today)  # (the floor, 100 events, is passed here)
     await story.send(handle, "record_srept_completed")
-    await story.send(handle, "book_security_assessment", assessment_on=today + timedelta(weeks=13))
     history = await first_run.fetch_history()
     assert history.events[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
     assert (await story.view(handle))["user_id"] == "90b3d51f300100c9"

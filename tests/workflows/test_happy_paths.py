@@ -23,12 +23,12 @@ async def test_full_case_completes_and_notifies(harness: Harness, role: UserRole
 
     await story.user_id_accepted(handle, uid, begun)
     await story.uept_certified(handle, begun, today)
-    await story.assurance_approved(handle, "security", begun)
+    await story.party_security_approved(harness, handle, begun)
     requirements = ["user_id", "uept", "security", "credit"]
     if role == UserRole.OTHER_USER:
         await story.assurance_approved(handle, "privacy", begun)
         requirements.insert(3, "privacy")
-    await story.send(handle, "notify_credit_cover", requirement="0", threshold="2400")
+    await story.party_credit(harness, handle)
     before = await story.view(handle)
     assert before["stage"] == "evidence"
     assert [r["requirement"] for r in before["requirements"]] == requirements
@@ -48,7 +48,12 @@ async def test_full_case_completes_and_notifies(harness: Harness, role: UserRole
     assert stored.count("CompletionNoticeDelivered") == 4
     assert "CompletionNotified" not in stored  # only cases before revision 2 record that
     assert "DccDeadlineMissed" not in stored
-    assert "CreditSupportNotRequired" in stored
+    # credit and security came from the Party record, each position naming its record event
+    assert "CreditSupportNotRequired" not in stored and "PartyPositionRecorded" in stored
+    record = story.record_of(harness, story.party_id_of(handle))
+    facts = [e.type for e in await harness.store.read_stream(record.id)]
+    assert facts.count("PartyCreditCoverNotified") == 1
+    assert facts.count("SecurityStatusSet") == 1
     final = await story.view(handle)
     assert final["stage"] == "completed"
     assert final["completed_on"] == today.isoformat()

@@ -58,6 +58,10 @@ async def test_each_message_is_counted_once_by_name_and_outcome(env: WorkflowEnv
         ("start_uept", "refused"): 1,
         ("accept_user_id", "received"): 1,
         ("record_srept_completed", "accepted"): 1,
+        # the Party record's messages count too: SECAS's range, the case's poke, the answer
+        ("allocate_user_id_range", "accepted"): 1,
+        ("role_case", "received"): 1,
+        ("party_changed", "received"): 1,
     }
 
     # Replaying the whole history (as a worker does after a restart or a cache eviction)

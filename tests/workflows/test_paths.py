@@ -118,31 +118,55 @@ async def test_security_deferred_then_follow_up_approved(harness: Harness) -> No
     today = await story.today(harness)
     begun = today - timedelta(days=300)
     handle = await story.start(harness, UserRole.GAS_SUPPLIER, begun)
+    record = story.record_of(harness, story.party_id_of(handle))
     assessed_on = begun + timedelta(weeks=12)
-    await story.send(
-        handle, "book_security_assessment", assessment_on=assessed_on, effective_on=begun
+    await story.party_send(
+        record,
+        "book_party_security_assessment",
+        roles=["gas_supplier"],
+        assessment_on=assessed_on,
+        effective_on=begun,
     )
-    await story.send(handle, "complete_security_assessment", effective_on=assessed_on)
-    await story.send(handle, "set_security_status", status="deferred", effective_on=assessed_on)
-    view = await story.view(handle)
-    assert any(
-        o["who"] == "Party" and "follow-up security" in o["what"] for o in view["outstanding"]
+    await story.party_send(
+        record, "complete_party_security_assessment", assessment_id="S1", effective_on=assessed_on
     )
-    follow_up = assessed_on + timedelta(weeks=12)
-    await story.send(
+    await story.party_send(
+        record,
+        "set_party_security_status",
+        assessment_id="S1",
+        status="deferred",
+        effective_on=assessed_on,
+    )
+    view = await story.until(
         handle,
-        "book_security_assessment",
+        lambda v: any("follow-up" in o["what"] for o in v["outstanding"]),
+        "the case asks for a follow-up assessment",
+    )
+    assert any(o["who"] == "Party" and "follow-up" in o["what"] for o in view["outstanding"])
+    follow_up = assessed_on + timedelta(weeks=12)
+    await story.party_send(
+        record,
+        "book_party_security_assessment",
         kind="follow_up",
+        roles=["gas_supplier"],
         assessment_on=follow_up,
         effective_on=assessed_on,
     )
-    await story.send(handle, "complete_security_assessment", effective_on=follow_up)
-    await story.send(handle, "set_security_status", status="approved", effective_on=follow_up)
-    view = await story.view(handle)
+    await story.party_send(
+        record, "complete_party_security_assessment", assessment_id="S2", effective_on=follow_up
+    )
+    await story.party_send(
+        record,
+        "set_party_security_status",
+        assessment_id="S2",
+        status="approved",
+        effective_on=follow_up,
+    )
+    view = await story.until(handle, story.security_met, "the follow-up's approval reached it")
     security = next(r for r in view["requirements"] if r["requirement"] == "security")
     assert security == {
         "requirement": "security",
-        "status": "approved",
+        "status": "approved (S2, Party record)",
         "met": True,
         "verified_on": None,
     }
@@ -169,24 +193,28 @@ async def test_privacy_rejected_under_mp112_blocks_until_second_assessment(
 async def test_bank_guarantee_with_20_days_to_expiry_is_refused(harness: Harness) -> None:
     today = await story.today(harness)
     handle = await story.start(harness, UserRole.IMPORT_SUPPLIER, today - timedelta(days=30))
-    await story.send(handle, "notify_credit_cover", requirement="25000", threshold="2400")
+    record = story.record_of(harness, story.party_id_of(handle))
+    await story.party_send(
+        record, "notify_party_credit_cover", requirement="25000", threshold="2400"
+    )
+    before = [e.type for e in await harness.store.read_stream(record.id)]
     item = {
         "form": "bank_guarantee",
         "amount": "25000",
         "expires_on": (today + timedelta(days=20)).isoformat(),
     }
-    await story.send(handle, "lodge_credit_support", items=[item])
-    result = await story.send(handle, "assess_credit_support")
-    assert result.events == ["CreditSupportAssessed"]
-    stored = await harness.store.read_stream(handle.id)
-    assessed = stored[-1].data
-    assert assessed["accepted"] is False and assessed["reasons"]
-    view = await story.view(handle)
+    message = await story.party_refused(
+        record, "lodge_instrument", {"reference": "BG-1", "instrument": item}
+    )
+    assert "instrument.expires_on" in message and "month" in message
+    assert [e.type for e in await harness.store.read_stream(record.id)] == before
+    view = await story.until(
+        handle,
+        lambda v: any("lodge" in o["what"] for o in v["outstanding"]),
+        "the case asks for Credit Support to be lodged",
+    )
     credit = next(r for r in view["requirements"] if r["requirement"] == "credit")
     assert credit["met"] is False
-    assert any(
-        o["who"] == "Party" and "lodge Credit Support" in o["what"] for o in view["outstanding"]
-    )
 
 
 async def test_supplier_roles_share_a_user_id_and_other_roles_may_not(harness: Harness) -> None:
@@ -209,22 +237,23 @@ async def test_supplier_roles_share_a_user_id_and_other_roles_may_not(harness: H
 
 
 async def test_dispute_to_the_panel_then_ofgem(harness: Harness) -> None:
+    """A privacy status disputed (security is the Party record's since revision 3)."""
     today = await story.today(harness)
-    handle = await story.start(harness, UserRole.GAS_SUPPLIER, today - timedelta(days=200))
+    handle = await story.start(harness, UserRole.OTHER_USER, today - timedelta(days=200))
     on = today - timedelta(days=100)
     await story.send(
         handle,
-        "book_security_assessment",
+        "book_privacy_assessment",
         assessment_on=on,
         effective_on=today - timedelta(days=200),
     )
-    await story.send(handle, "complete_security_assessment", effective_on=on)
-    message = await story.refused(handle, "raise_dispute", {"subject": "security", "reason": "x"})
-    assert "recorded adverse outcome of security" in message
-    await story.send(handle, "set_security_status", status="deferred")
-    await story.send(handle, "raise_dispute", subject="security", reason="scope of the assessment")
+    await story.send(handle, "complete_privacy_assessment", effective_on=on)
+    message = await story.refused(handle, "raise_dispute", {"subject": "privacy", "reason": "x"})
+    assert "recorded adverse outcome of privacy" in message
+    await story.send(handle, "set_privacy_status", status="deferred")
+    await story.send(handle, "raise_dispute", subject="privacy", reason="scope of the assessment")
     message = await story.refused(
-        handle, "book_security_assessment", {"kind": "follow_up", "assessment_on": "2099-01-01"}
+        handle, "book_privacy_assessment", {"kind": "follow_up", "assessment_on": "2099-01-01"}
     )
     assert "paused by dispute D1" in message
     await story.send(handle, "record_panel_determination", dispute_id="D1", upheld=False)
@@ -238,7 +267,9 @@ async def test_dispute_to_the_panel_then_ofgem(harness: Harness) -> None:
     assert result.events == ["OfgemDeterminationMade", "AssuranceStatusSet"]
     view = await story.view(handle)
     assert view["disputes"][0]["phase"] == "ofgem_determined"
-    assert next(r for r in view["requirements"] if r["requirement"] == "security")["met"]
+    assert next(r for r in view["requirements"] if r["requirement"] == "privacy")["met"]
+    message = await story.refused(handle, "raise_dispute", {"subject": "security", "reason": "x"})
+    assert "the Party record" in message and "does not yet record disputes there" in message
     await story.record_history(handle, "dispute-panel-then-ofgem")
 
 
