@@ -95,6 +95,7 @@ async def start(
         result_type=CaseResult,
         memo=None if continue_after is None else {limits.MEMO_EVENTS_LIMIT: continue_after},
     )
+    await story.allocated(story.Via(client), handle, *story.TEST_RANGE)
     await story.opened(handle)
     return handle
 
@@ -120,15 +121,16 @@ async def eventful_case(
     await send(handle, "record_quality_gate_meeting", successful=True, effective_on=late)
     await send(handle, "issue_test_certificate", certificate_ref="TCC-9", effective_on=late)
     assessed = begun + timedelta(weeks=12)
-    await send(handle, "book_security_assessment", assessment_on=assessed, effective_on=begun)
-    await send(handle, "complete_security_assessment", effective_on=assessed)
+    await story.party_security_approved(story.Via(client), handle, begun)
+    await send(handle, "book_privacy_assessment", assessment_on=assessed, effective_on=begun)
+    await send(handle, "complete_privacy_assessment", effective_on=assessed)
     await send(
-        handle, "set_security_status", status="deferred", effective_on=assessed + timedelta(days=1)
+        handle, "set_privacy_status", status="deferred", effective_on=assessed + timedelta(days=1)
     )
     await send(
         handle,
         "raise_dispute",
-        subject="security",
+        subject="privacy",
         reason="scope of the assessment",
         effective_on=assessed + timedelta(days=2),
     )
@@ -153,8 +155,7 @@ async def eventful_case(
         outcome="approved",
         effective_on=assessed + timedelta(days=60),
     )
-    await story.assurance_approved(handle, "privacy", begun)
-    await send(handle, "notify_credit_cover", requirement="100", threshold="2400")
+    await story.party_credit(story.Via(client), handle, requirement="100")
     await story.verify_all(handle, ["user_id", "uept", "security", "privacy", "credit"], today)
     await story.panel_informed(handle, today)
     result = await handle.result()

@@ -237,7 +237,7 @@ async def test_a_clean_closed_case_audits_clean_in_every_format(copy: Copy) -> N
     assert html.code == 0, html.err
     page = html_file.read_text()
     assert page.index("<h2>Findings</h2>") < page.index("<svg") < page.index("<h2>Events</h2>")
-    for needle in ("DCC steps", "report receipt (cycle 1): 2 WD", "WD late", "dispute: security"):
+    for needle in ("DCC steps", "report receipt (cycle 1): 2 WD", "WD late", "dispute: privacy"):
         assert needle in page, needle
     # self-contained: no script, no link, no image or stylesheet fetched from anywhere
     for forbidden in ("<script", "<link", "src=", "href=", "url("):

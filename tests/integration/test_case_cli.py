@@ -110,6 +110,18 @@ async def start_gas_supplier(cli: Cli, party: str) -> str:
     )  # fmt: skip
     assert result.code == 0, result.err
     case_id: str = result.json()["case_id"]
+    # SECAS allocates the Party its User ID range on the Party record the case opened
+    allocated = await cli(
+        "party", "send", party, "allocate_user_id_range",
+        "--json", '{"first": "90b3d51f30010000", "last": "90b3d51f3001ffff"}',
+    )  # fmt: skip
+    assert allocated.code == 0, allocated.err
+
+    async def holds_range() -> bool:
+        shown = await cli("case", "show", case_id, "--json")
+        return bool(((shown.json() or {}).get("party_record") or {}).get("user_id_ranges"))
+
+    await eventually(holds_range)
     return case_id
 
 

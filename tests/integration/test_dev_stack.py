@@ -33,6 +33,22 @@ pytestmark = pytest.mark.integration
 OUTAGE_SECONDS = 8.0
 
 
+def allocate_range(stack: Stack, party: str, case_id: str) -> None:
+    """SECAS allocates the Party its User ID range; returns once the case holds it (each
+    `uep case show` is a round trip to the case, so the loop needs no sleep)."""
+    allocated = stack.uep(
+        "party", "send", party, "allocate_user_id_range",
+        "--json", '{"first": "90b3d51f30010000", "last": "90b3d51f3001ffff"}',
+    )  # fmt: skip
+    assert allocated.returncode == 0, allocated.stderr
+    for _ in range(100):
+        shown = stack.uep("case", "show", case_id, "--json")
+        terms = json.loads(shown.stdout).get("party_record") if shown.returncode == 0 else None
+        if terms and terms.get("user_id_ranges"):
+            return
+    raise AssertionError(f"{case_id} never held its Party's User ID range")
+
+
 def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it(stack: Stack) -> None:
     """Banner, a case visible with its search attributes, no orphans, durable restart."""
     first = stack.start()
@@ -46,6 +62,7 @@ def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it(stack: Stack) -> None:
         "--category", "small_supplier", "--licence", "gas_supply", "--role", "gas_supplier",
     )  # fmt: skip
     assert started.returncode == 0, started.stderr
+    allocate_range(stack, "devco", "uep-devco-gas_supplier")
     proposed = stack.uep(
         "case", "send", "uep-devco-gas_supplier", "propose_user_id",
         "--json", '{"user_id": "90-B3-D5-1F-30-01-00-00"}',
@@ -63,7 +80,7 @@ def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it(stack: Stack) -> None:
 
     demo = stack.uep("demo")
     assert demo.returncode == 0, demo.stderr
-    assert demo.stdout.count("created  ") == 5
+    assert demo.stdout.count("created  ") == 8  # five Parties, and one entering three roles
     late = json.loads(stack.uep("case", "show", "uep-bigpower-import_supplier", "--json").stdout)
     assert [s["status"] for s in late["dcc_steps"]][:1] == ["missed"]
     completed = json.loads(
@@ -108,6 +125,15 @@ def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it(stack: Stack) -> None:
     names = " ".join(" ".join(p.cmdline()) for p in children)
     assert "start-dev" in names and "uep.cli worker" in names and "uep.cli projector" in names
     assert "uep.cli archiver" in names
+    kept = json.loads(stack.uep("case", "show", "uep-devco-gas_supplier", "--json").stdout)
+    assert kept["stream_version"] >= 3  # started, the Party's range, proposed
+    trio = json.loads(stack.uep("party", "show", "trienergy", "--json").stdout)
+    assert [r["role"] for r in trio["roles"]] == [
+        "import_supplier",
+        "export_supplier",
+        "gas_supplier",
+    ]
+    assert [i["reference"] for i in trio["instruments"]] == ["BG-TRI-1"] and trio["credit"]["met"]
     server = postmaster(stack.state)
     assert stop(first) == 0
     # `uep dev` returns only after its children have exited and the embedded PostgreSQL has
@@ -123,10 +149,10 @@ def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it(stack: Stack) -> None:
         assert shown.returncode == 0, shown.stderr
         view = json.loads(shown.stdout)
         assert view["stage"] == "user_id" and view["user_id"] == "90b3d51f30010000"
-        assert view["stream_version"] == 2
+        assert view["stream_version"] == kept["stream_version"]
         again = stack.uep("demo")
         assert again.returncode == 0, again.stderr
-        assert again.stdout.count("skipped  ") == 5
+        assert again.stdout.count("skipped  ") == 8
     finally:
         assert stop(second, signal.SIGINT) == 0
 
@@ -226,6 +252,7 @@ def test_the_stack_rides_out_a_postgres_outage(stack: Stack) -> None:
             "--category", "small_supplier", "--licence", "gas_supply", "--role", "gas_supplier",
         )  # fmt: skip
         assert started.returncode == 0, started.stderr
+        allocate_range(stack, "blink", "uep-blink-gas_supplier")
         metrics = stack.info().metrics
         children = {w: stack_process(run, w) for w in ("worker", "projector", "start-dev")}
         pgdata = stack.state / "postgres"

@@ -224,6 +224,8 @@ async def _run_case(client: Client, task_queue: str) -> tuple[str, str]:
         static_summary=f"{p['party_name']} - Other User",
     )
     uid = "90b3d51f3001e2e1"
+    via = story.Via(client)
+    await story.allocated(via, handle, *story.TEST_RANGE)
     # A validator's refusal leaves no trace in the dev server's history (speculative task).
     await story.opened(handle)
     before = len((await handle.fetch_history()).events)
@@ -231,9 +233,9 @@ async def _run_case(client: Client, task_queue: str) -> tuple[str, str]:
     assert len((await handle.fetch_history()).events) == before
     await story.user_id_accepted(handle, uid, begun)
     await story.uept_certified(handle, begun, today)
-    await story.assurance_approved(handle, "security", begun)
+    await story.party_security_approved(via, handle, begun)
     await story.assurance_approved(handle, "privacy", begun)
-    await story.send(handle, "notify_credit_cover", requirement="100", threshold="2400")
+    await story.party_credit(via, handle, requirement="100")
     described = await handle.describe()
     attrs = described.typed_search_attributes
     assert attrs.get(names.SA_STAGE) == "evidence"
@@ -244,6 +246,6 @@ async def _run_case(client: Client, task_queue: str) -> tuple[str, str]:
     assert result.status == "completed"
     history = await handle.fetch_history()
     assert history.events[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED
-    found = [w.id async for w in client.list_workflows(f'UepPartyId = "{p["party_id"]}"')]
-    assert found == [handle.id]
+    found = {w.id async for w in client.list_workflows(f'UepPartyId = "{p["party_id"]}"')}
+    assert found == {handle.id, names.party_record_id(p["party_id"])}  # the case, its Party
     return handle.id, uid

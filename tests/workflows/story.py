@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
@@ -156,7 +157,7 @@ async def today(h: Harness) -> date:
 
 
 async def user_id_accepted(
-    handle: WorkflowHandle[Any, Any], uid: str, on: date, h: Harness | None = None
+    handle: WorkflowHandle[Any, Any], uid: str, on: date, h: HasClient | None = None
 ) -> None:
     """Propose a User ID and have the DCC accept it (with ``h``, SECAS first allocates the
     Party a range holding it, as revision 3 needs)."""
@@ -217,7 +218,21 @@ async def panel_informed(
 # -- the Party record (revision 3) -----------------------------------------------------------
 
 
-def record_of(h: Harness, party_id: str) -> WorkflowHandle[Any, Any]:
+class HasClient(Protocol):
+    """What the Party record's helpers need: a Temporal client (a Harness, or :class:`Via`)."""
+
+    @property
+    def client(self) -> Client: ...
+
+
+@dataclass(frozen=True)
+class Via:
+    """A client to reach Party records with, for stories told on the dev stack."""
+
+    client: Client
+
+
+def record_of(h: HasClient, party_id: str) -> WorkflowHandle[Any, Any]:
     """The handle of a Party's record."""
     return h.client.get_workflow_handle(party_record_id(party_id))
 
@@ -298,14 +313,14 @@ def credit_met(state: dict[str, Any]) -> bool:
     return bool(_terms(state).get("credit", {}).get("met"))
 
 
-async def party_range(h: Harness, handle: WorkflowHandle[Any, Any], uid: str) -> None:
+async def party_range(h: HasClient, handle: WorkflowHandle[Any, Any], uid: str) -> None:
     """SECAS allocates the case's Party the 65,536 ids around ``uid`` (unless the Party holds
     a range already), and the case has taken the range from its record."""
     prefix = uid.replace("-", "").replace(" ", "").lower()[:12]
     await allocated(h, handle, f"{prefix}0000", f"{prefix}ffff")
 
 
-async def allocated(h: Harness, handle: WorkflowHandle[Any, Any], first: str, last: str) -> None:
+async def allocated(h: HasClient, handle: WorkflowHandle[Any, Any], first: str, last: str) -> None:
     """SECAS allocates the case's Party ``first``-``last`` unless it holds a range already;
     returns once the case holds its record's ranges."""
     record = record_of(h, party_id_of(handle))
@@ -317,7 +332,7 @@ async def allocated(h: Harness, handle: WorkflowHandle[Any, Any], first: str, la
 
 
 async def party_security_approved(
-    h: Harness, handle: WorkflowHandle[Any, Any], booked_on: date, roles: list[str] | None = None
+    h: HasClient, handle: WorkflowHandle[Any, Any], booked_on: date, roles: list[str] | None = None
 ) -> None:
     """A full security assessment of the case's Party covering ``roles`` (default: the case's
     role), completed and approved, all backdated; the case then holds security as met."""
@@ -348,7 +363,7 @@ async def party_security_approved(
 
 
 async def party_credit(
-    h: Harness, handle: WorkflowHandle[Any, Any], requirement: str = "0", threshold: str = "2400"
+    h: HasClient, handle: WorkflowHandle[Any, Any], requirement: str = "0", threshold: str = "2400"
 ) -> None:
     """The DCC notifies the case's Party a Credit Cover Requirement under the threshold (no
     support needed); the case then holds credit as met."""

@@ -19,6 +19,7 @@ from uep.cli import (
     dev,
     events,
     notices,
+    party,
     projections,
     report,
     schema,
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     services.add_job_parsers(sub)
     dev.add_parser(sub)
     case.add_parser(sub)
+    party.add_parser(sub)
     events.add_parsers(sub)
     projections.add_parser(sub)
     audit.add_parser(sub)

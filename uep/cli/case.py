@@ -52,7 +52,7 @@ async def connect(config: Settings | None = None) -> Client:
     return await temporal_client(config or settings())
 
 
-def _rpc_error(err: RPCError, case_id: str) -> CliError:
+def rpc_error(err: RPCError, case_id: str) -> CliError:
     if err.status == RPCStatusCode.NOT_FOUND:
         return CliError(f"no case {case_id!r} (check the id with `uep case list`)", REFUSED)
     if err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
@@ -184,7 +184,7 @@ async def _send(args: argparse.Namespace) -> int:
         try:
             await handle.signal(args.message, payload)
         except RPCError as err:
-            raise _rpc_error(err, args.case_id) from None
+            raise rpc_error(err, args.case_id) from None
         if args.as_json:
             print_json({"signal": args.message, "message_id": payload["message_id"]})
         else:
@@ -199,7 +199,7 @@ async def _send(args: argparse.Namespace) -> int:
         print(f"refused: {refusal_message(err)}", file=sys.stderr)
         return REFUSED
     except RPCError as err:
-        raise _rpc_error(err, args.case_id) from None
+        raise rpc_error(err, args.case_id) from None
     if args.as_json:
         print_json(result)
     else:
@@ -217,7 +217,7 @@ async def fetch_state(client: Client, case_id: str) -> dict[str, Any]:
     try:
         state = await client.get_workflow_handle(case_id).query(names.STATE_QUERY)
     except RPCError as err:
-        raise _rpc_error(err, case_id) from None
+        raise rpc_error(err, case_id) from None
     if not isinstance(state, dict):
         raise CliError(f"unexpected answer from the state query: {state!r}", REFUSED)
     return state
