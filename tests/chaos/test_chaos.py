@@ -41,7 +41,8 @@ from uep.converter import DATA_CONVERTER
 from uep.devstack.postgres import ensure_embedded, stop_embedded
 from uep.devstack.supervisor import DEATH_WINDOW, MAX_DEATHS
 from workflows.io import CaseResult, UpdateResult
-from workflows.names import TASK_QUEUE, WORKFLOW_TYPE, workflow_id
+from workflows.names import STATE_QUERY, TASK_QUEUE, WORKFLOW_TYPE, party_record_id, workflow_id
+from workflows.party_io import PartyUpdateResult
 
 pytestmark = [pytest.mark.integration, pytest.mark.chaos]
 
@@ -91,50 +92,84 @@ class Run:
         return len(self.acks) >= count
 
 
-def steps(begun: date, today: date, uid: str) -> list[list[tuple[str, dict[str, Any]]]]:
-    """A Gas Supplier case start to completion; the messages of one step go concurrently."""
+Step = list[tuple[str, str, dict[str, Any]]]
+"""Messages sent together: (to "case" or "party", name, payload)."""
+HOLDS_RANGE, HOLDS_POSITION = "range", "position"
+"""Between steps: wait until the case holds what its Party record told it."""
+
+
+def steps(begun: date, today: date, uid: str) -> list[Step | str]:
+    """A Gas Supplier case start to completion, with its Party's range, security assessment and
+    credit on the Party record; the messages of one step go concurrently."""
     earliest = uept_earliest_start(begun, CALENDAR)
     booked = begun + timedelta(weeks=12)
     on = {"effective_on": today.isoformat()}
     first = {"effective_on": begun.isoformat()}
     return [
-        [("propose_user_id", {"user_id": uid, "effective_on": begun.isoformat()})],
-        [("accept_user_id", {"user_id": uid, "effective_on": begun.isoformat()})],
         [
-            ("give_uept_notice", {"planned_start_on": earliest.isoformat(), **first}),
-            ("book_security_assessment", {"assessment_on": booked.isoformat(), **first}),
-            ("notify_credit_cover", {"requirement": "0", "threshold": "2400"}),
+            (
+                "party",
+                "allocate_user_id_range",
+                {"first": uid[:12] + "0000", "last": uid[:12] + "ffff"},
+            )
+        ],
+        HOLDS_RANGE,
+        [("case", "propose_user_id", {"user_id": uid, **first})],
+        [("case", "accept_user_id", {"user_id": uid, **first})],
+        [
+            ("case", "give_uept_notice", {"planned_start_on": earliest.isoformat(), **first}),
+            (
+                "party",
+                "book_party_security_assessment",
+                {"roles": ["gas_supplier"], "assessment_on": booked.isoformat(), **first},
+            ),
+            ("party", "notify_party_credit_cover", {"requirement": "0", "threshold": "2400"}),
         ],
         [
-            ("confirm_entry_criteria", {"criteria": list(ENTRY_CRITERIA), **first}),
-            ("complete_security_assessment", {"effective_on": booked.isoformat()}),
+            ("case", "confirm_entry_criteria", {"criteria": list(ENTRY_CRITERIA), **first}),
+            (
+                "party",
+                "complete_party_security_assessment",
+                {"assessment_id": "S1", "effective_on": booked.isoformat()},
+            ),
         ],
         [
-            ("start_uept", {"effective_on": earliest.isoformat()}),
-            ("set_security_status", {"status": "approved", "effective_on": booked.isoformat()}),
+            ("case", "start_uept", {"effective_on": earliest.isoformat()}),
+            (
+                "party",
+                "set_party_security_status",
+                {"assessment_id": "S1", "status": "approved", "effective_on": booked.isoformat()},
+            ),
         ],
-        [("submit_test_completion_report", on)],
-        [("confirm_report_receipt", on)],
-        [("conclude_uept_review", {"outcome": "concluded", **on})],
-        [("record_quality_gate_meeting", {"successful": True, **on})],
-        [("issue_test_certificate", {"certificate_ref": "TCC", **on})],
-        [("verify_evidence", {"requirement": r}) for r in ("user_id", "security", "credit")],
-        [("verify_evidence", {"requirement": "uept"})],
-        [("record_panel_information_paper", {"reference": "SECP/CHAOS", **on})],
+        [("case", "submit_test_completion_report", on)],
+        [("case", "confirm_report_receipt", on)],
+        [("case", "conclude_uept_review", {"outcome": "concluded", **on})],
+        [("case", "record_quality_gate_meeting", {"successful": True, **on})],
+        [("case", "issue_test_certificate", {"certificate_ref": "TCC", **on})],
+        HOLDS_POSITION,
+        [
+            ("case", "verify_evidence", {"requirement": r})
+            for r in ("user_id", "security", "credit")
+        ],
+        [("case", "verify_evidence", {"requirement": "uept"})],
+        [("case", "record_panel_information_paper", {"reference": "SECP/CHAOS", **on})],
     ]
 
 
-MESSAGES_PER_CASE = sum(len(step) for step in steps(date.today(), date.today(), ""))
+MESSAGES_PER_CASE = sum(
+    len(step) for step in steps(date.today(), date.today(), "0" * 16) if isinstance(step, list)
+)
 
 
 async def send(handle: WorkflowHandle[Any, Any], name: str, body: dict[str, Any], run: Run) -> None:
     """Send until acknowledged: the same update id and message id each time, so a retry after a
     lost answer is answered from the first delivery and changes nothing."""
     message_id = f"{handle.id}/{name}/{body.get('requirement', '')}"
+    answer = PartyUpdateResult if handle.id.startswith("uep-party-") else UpdateResult
     for _ in range(SEND_ATTEMPTS):
         try:
             result = await handle.execute_update(
-                name, {**body, "message_id": message_id}, id=message_id, result_type=UpdateResult
+                name, {**body, "message_id": message_id}, id=message_id, result_type=answer
             )
         except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError):
             if run.dev is not None and run.dev.process.poll() is not None:
@@ -149,8 +184,27 @@ async def send(handle: WorkflowHandle[Any, Any], name: str, body: dict[str, Any]
     raise AssertionError(f"{message_id} was never acknowledged")
 
 
+def _holds(view: dict[str, Any], what: str) -> bool:
+    terms = view.get("party_record") or {}
+    if what == HOLDS_RANGE:
+        return bool(terms.get("user_id_ranges"))
+    return all(terms.get(area, {}).get("met") for area in ("security", "credit"))
+
+
+async def holds(handle: WorkflowHandle[Any, Any], what: str) -> None:
+    """Ask the case (through kills) until it holds what its Party record told it."""
+    for _ in range(SEND_ATTEMPTS * 10):
+        try:
+            if _holds(await handle.query(STATE_QUERY), what):
+                return
+        except RPCError:
+            pass  # a worker was just killed: the next query reaches its successor
+        await asyncio.sleep(0.2)  # the record's answer travels by signal and activity
+    raise AssertionError(f"{handle.id} never held the Party record's {what}")
+
+
 async def one_case(client: Client, n: int, run: Run) -> str:
-    """Start a case and drive it to completion; its id."""
+    """Start a case and drive it (and its Party record) to completion; its id."""
     today = datetime.now(UTC).date()
     begun = today - timedelta(days=200)
     pid = f"chaos{n}x{uuid.uuid4().hex[:6]}"
@@ -170,8 +224,13 @@ async def one_case(client: Client, n: int, run: Run) -> str:
         task_queue=TASK_QUEUE,
         result_type=CaseResult,
     )
+    record = client.get_workflow_handle(party_record_id(pid))
+    targets = {"case": handle, "party": record}
     for step in steps(begun, today, f"90b3d51f{n:04x}{SEED % 65536:04x}"):
-        await asyncio.gather(*(send(handle, name, body, run) for name, body in step))
+        if isinstance(step, str):
+            await holds(handle, step)
+            continue
+        await asyncio.gather(*(send(targets[to], name, body, run) for to, name, body in step))
     result: CaseResult = await handle.result()
     assert result.status == "completed", result
     return handle.id
