@@ -38,6 +38,7 @@ import asyncpg
 from temporalio.client import Client
 
 from activities.notices import MemoryChannel
+from domain.calendar_data import build_calendar
 from eventstore.checkpoints import create_checkpoint, verify_log
 from eventstore.merkle import CompactRange, leaf_hash
 from eventstore.migrations import migrate
@@ -50,6 +51,7 @@ from uep.archiver import Archiver
 from uep.audit.case import AuditOptions, Sources, audit_case, gather_runs
 from uep.audit.checks import check_replay
 from uep.audit.replay import replayer
+from uep.cli.demo import Story
 from uep.connect import ensure_local_database, open_pool
 from uep.devstack.binaries import temporal_cli
 from uep.devstack.postgres import free_port, stop_embedded
@@ -58,7 +60,7 @@ from uep.logging import configure_logging
 from uep.settings import Settings
 from worker import WORKFLOWS, build_worker
 from workflows.io import CaseResult, UpdateResult
-from workflows.names import WORKFLOW_TYPE, workflow_id
+from workflows.names import STATE_QUERY, WORKFLOW_TYPE, workflow_id
 
 T = TypeVar("T")
 CASE_EVENTS = 200
@@ -95,7 +97,16 @@ async def two_hundred_events(client: Client, queue: str) -> str:
         task_queue=queue,
         result_type=CaseResult,
     )
-    for n in range((CASE_EVENTS - 2) // 2):
+    story = Story(
+        handle, begun, build_calendar("england-and-wales", begun.year, begun.year), client
+    )
+    await story.range_around("90b3d51f30010000")
+    # started and the range's position from the Party record; the rest proposed and rejected
+    opened = (await handle.query(STATE_QUERY))["stream_version"]
+    left = CASE_EVENTS - opened - 1  # the withdrawal is the last
+    if left % 2:
+        await handle.execute_update("record_srept_completed", {}, result_type=UpdateResult)
+    for n in range(left // 2):
         uid = f"90b3d51f3001{n:04x}"
         await handle.execute_update("propose_user_id", {"user_id": uid}, result_type=UpdateResult)
         await handle.execute_update(

@@ -35,6 +35,7 @@ from eventstore.migrations import migrate
 from eventstore.postgres import PostgresEventStore
 from projections import all_projections
 from projections.projector import Projector
+from uep.cli.demo import Story
 from uep.connect import ensure_local_database, open_pool
 from uep.devstack.binaries import temporal_cli
 from uep.devstack.postgres import free_port, stop_embedded
@@ -84,7 +85,8 @@ async def one_case(client: Client, queue: str, timer: Timer, n: int) -> None:
     )
     uid = f"90b3d51f{n:08x}"
     earliest = uept_earliest_start(begun, CAL)
-    booked = begun + timedelta(weeks=12)
+    party = Story(handle, today, CAL, client)  # the Party record's messages go untimed
+    await party.range_around(uid)
     s = timer.send
     await s(handle, "propose_user_id", user_id=uid, effective_on=begun)
     await s(handle, "accept_user_id", user_id=uid, effective_on=begun)
@@ -100,10 +102,9 @@ async def one_case(client: Client, queue: str, timer: Timer, n: int) -> None:
     ]
     for name, extra in completion:
         await s(handle, name, effective_on=today, **extra)
-    await s(handle, "book_security_assessment", assessment_on=booked, effective_on=begun)
-    await s(handle, "complete_security_assessment", effective_on=booked)
-    await s(handle, "set_security_status", status="approved", effective_on=booked)
-    await s(handle, "notify_credit_cover", requirement="0", threshold="2400")
+    await party.security_assured(begun, ["gas_supplier"])
+    await party.party_send("notify_party_credit_cover", requirement="0", threshold="2400")
+    await party.security_and_credit_held()
     for req in ["user_id", "uept", "security", "credit"]:
         await s(handle, "verify_evidence", requirement=req)
     await s(handle, "record_panel_information_paper", reference="SECP/1")

@@ -140,9 +140,18 @@ class Story:
 
     async def range_allocated(self, block: int) -> None:
         """SECAS allocates the Party the 65,536 User IDs 90-B3-D5-1F-30-<block>-00-00 on."""
-        first = f"90b3d51f30{block:02x}0000"
-        await self.party_send("allocate_user_id_range", first=first, last=first[:12] + "ffff")
+        await self.range_around(f"90b3d51f30{block:02x}0000")
+
+    async def range_around(self, user_id: str) -> None:
+        """SECAS allocates the Party the 65,536 User IDs sharing ``user_id``'s first six
+        octets; returns once the case holds the range."""
+        prefix = user_id.replace("-", "").lower()[:12]
+        await self.party_send("allocate_user_id_range", first=prefix + "0000", last=prefix + "ffff")
         await self.holds("the User ID range", lambda v: bool(_terms(v).get("user_id_ranges")))
+
+    async def security_and_credit_held(self) -> None:
+        """Wait until the case holds met security and credit positions from its record."""
+        await self.holds("security and credit", lambda v: _met("security")(v) and _met("credit")(v))
 
     async def security_assured(
         self, booked_on: date, roles: list[str], status: str = "approved"
@@ -230,7 +239,7 @@ async def _completed(s: Story) -> None:
     await s.uept_certified(begun, s.ago(20))
     await s.security_assured(begun, ["registered_supplier_agent"])
     await s.party_send("notify_party_credit_cover", s.ago(15), requirement="0", threshold="2400")
-    await s.holds("security and credit", lambda v: _met("security")(v) and _met("credit")(v))
+    await s.security_and_credit_held()
     await _verified_and_closed(s, "SECP/DEMO/1")
 
 
@@ -269,20 +278,20 @@ async def _trio_import(s: Story) -> None:
     await s.party_send("assess_party_credit", s.ago(30))
     await s.user_id_accepted("90-B3-D5-1F-30-06-00-01", begun)
     await s.uept_certified(begun, s.ago(20))
-    await s.holds("security and credit", lambda v: _met("security")(v) and _met("credit")(v))
+    await s.security_and_credit_held()
     await _verified_and_closed(s, "SECP/DEMO/2")
 
 
 async def _trio_export(s: Story) -> None:
     """The same guarantee and assessment count for Export Supply; its UEPT is under way."""
-    await s.holds("the Party's position", lambda v: _met("security")(v) and _met("credit")(v))
+    await s.security_and_credit_held()
     await s.user_id_accepted("90-B3-D5-1F-30-06-00-02", s.ago(120))
     await s.uept_started(s.ago(110))
 
 
 async def _trio_gas(s: Story) -> None:
     """Gas Supply: covered by the same guarantee and assessment, waiting for its notice."""
-    await s.holds("the Party's position", lambda v: _met("security")(v) and _met("credit")(v))
+    await s.security_and_credit_held()
     await s.user_id_accepted("90-B3-D5-1F-30-06-00-03", s.ago(20))
 
 
