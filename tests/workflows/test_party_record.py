@@ -83,3 +83,90 @@ async def test_three_roles_share_one_record_one_guarantee_and_one_fusa(harness: 
     assert party_stream.count("InstrumentLodged") == 1
     description = await record.describe()
     assert description.workflow_type == PARTY_WORKFLOW_TYPE
+
+
+def credit_lapsed(state: dict[str, Any]) -> bool:
+    """The case holds a credit position from its record, and it is not met."""
+    credit = (state.get("party_record") or {}).get("credit")
+    return credit is not None and not credit.get("met")
+
+
+async def test_a_guarantee_crossing_its_last_month_blocks_every_case_until_replaced(
+    harness: Harness,
+) -> None:
+    """The record's timer fires on the day the guarantee stops counting (a month before it
+    expires); every open role case learns credit is no longer met and cannot complete on it,
+    until the Party lodges a replacement and the DCC accepts it."""
+    today = await story.today(harness)
+    pid, handles = await three_roles(harness, today - timedelta(days=100))
+    record = story.record_of(harness, pid)
+    await story.party_send(record, "notify_party_credit_cover", requirement="9000", threshold="0")
+    expires = today + timedelta(days=45)
+    await story.party_send(
+        record,
+        "lodge_instrument",
+        reference="BG-1",
+        instrument={"form": "bank_guarantee", "amount": "9000", "expires_on": expires},
+    )
+    await story.party_send(record, "assess_party_credit")
+    for handle in handles:
+        await story.until(handle, story.credit_met, "the guarantee's credit position")
+    counts_until = (await story.party_view(record))["instruments"][0]["counts_until"]
+    assert date.fromisoformat(counts_until) < expires
+
+    # time passes beyond the one-month line: no message, only the record's timer
+    await harness.env.sleep(date.fromisoformat(counts_until) - today + timedelta(hours=2))
+    for handle in handles:
+        state = await story.until(handle, credit_lapsed, "the lapse reached the case")
+        credit = {r["requirement"]: r for r in state["requirements"]}["credit"]
+        assert credit["met"] is False
+        refusal = await story.refused(handle, "verify_evidence", {"requirement": "credit"})
+        assert "credit" in refusal and "not met" in refusal
+    view = await story.party_view(record)
+    assert view["instruments"][0]["counts_today"] is False
+    assert view["credit"]["met"] is False
+
+    # the Party replaces it and the DCC accepts the new one: every case is met again
+    await story.party_send(
+        record,
+        "replace_instrument",
+        reference="BG-1",
+        by_reference="BG-2",
+        instrument={
+            "form": "bank_guarantee",
+            "amount": "9000",
+            "expires_on": today + timedelta(days=500),
+        },
+    )
+    await story.party_send(record, "assess_party_credit")
+    for handle in handles:
+        await story.until(handle, story.credit_met, "the replacement's credit position")
+
+
+async def test_user_ids_inside_the_range_unicast_and_a_second_one(harness: Harness) -> None:
+    today = await story.today(harness)
+    handle = await story.start(harness, UserRole.GAS_SUPPLIER, today, ranges=False)
+    await story.opened(handle)
+    before = len(await harness.store.read_stream(handle.id))
+    no_range = await story.refused(handle, "propose_user_id", {"user_id": "90b3d51f30010001"})
+    assert "has not recorded a User ID range" in no_range and "allocate_user_id_range" in no_range
+    await story.allocated(harness, handle, "90b3d51f30010000", "90b3d51f3001ffff")
+    outside = await story.refused(handle, "propose_user_id", {"user_id": "90b3d51f30020001"})
+    assert "outside the User ID range" in outside
+    assert "90-B3-D5-1F-30-01-00-00 to 90-B3-D5-1F-30-01-FF-FF" in outside
+    multicast = await story.refused(handle, "propose_user_id", {"user_id": "91b3d51f30010001"})
+    assert "group (multicast)" in multicast
+    stored = [e.type for e in await harness.store.read_stream(handle.id)]
+    assert [t for t in stored[before:] if t != "PartyPositionRecorded"] == []  # none recorded
+    await story.user_id_accepted(handle, "90b3d51f30010001", today)
+    await story.user_id_accepted(handle, "90b3d51f30010002", today)
+    view = await story.view(handle)
+    assert view["user_ids"] == ["90b3d51f30010001", "90b3d51f30010002"]
+    user_id = {r["requirement"]: r for r in view["requirements"]}["user_id"]
+    assert user_id["met"] is True
+    record = story.record_of(harness, story.party_id_of(handle))
+    both = ["90-B3-D5-1F-30-01-00-01", "90-B3-D5-1F-30-01-00-02"]
+    for _ in range(2_000):  # the case tells its record, which reads it back: a query each time
+        if (await story.party_view(record))["roles"][0]["user_ids"] == both:
+            break
+    assert (await story.party_view(record))["roles"][0]["user_ids"] == both
