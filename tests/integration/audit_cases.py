@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 
 from domain.deadlines import uept_earliest_start
 from domain.roles import UserRole
@@ -170,6 +170,13 @@ async def short_case(
     today = datetime.now(UTC).date()
     begun = today - timedelta(days=5)
     handle = await start(client, task_queue, UserRole.GAS_SUPPLIER, begun, continue_after)
+    first_run = client.get_workflow_handle(handle.id, run_id=handle.result_run_id)
+    for n in range(40 if continue_after is not None else 0):  # until the first run rolls over
+        if (await first_run.describe()).status != WorkflowExecutionStatus.RUNNING:
+            break
+        uid = f"90b3d51f3001c{n:03x}"
+        await story.send(handle, "propose_user_id", user_id=uid)
+        await story.send(handle, "reject_user_id", user_id=uid, reason="in use")
     await story.send(handle, "propose_user_id", user_id="90b3d51f3001b0d2")
     await story.send(handle, "withdraw", reason="left the market")
     assert (await handle.result()).status == "withdrawn"
