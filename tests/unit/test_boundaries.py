@@ -17,7 +17,7 @@ import pytest
 
 from domain import commands as c
 from domain import events as ev
-from domain.calendar_data import build_calendar
+from domain.calendar_data import build_calendar, easter_sunday
 from domain.deadlines import dcc_step_standing, uept_earliest_start
 from domain.decider import decide, missed_deadlines, start_case, watchable_steps
 from domain.errors import InvalidInputError
@@ -441,3 +441,36 @@ def test_an_unanswered_dcc_step_is_open_through_its_due_day_then_overdue(
 def test_an_unanswered_step_the_case_recorded_as_missed_is_missed() -> None:
     standing = dcc_step_standing(date(2022, 6, 6), None, True, date(2022, 6, 8), EW)
     assert (standing.status, standing.working_days_late) == ("missed", 2)
+
+
+@pytest.mark.parametrize(
+    "easter",
+    [
+        date(1583, 4, 10),  # the first Gregorian Easter computed
+        date(1600, 4, 2),
+        date(1700, 4, 11),
+        date(1818, 3, 22),  # the earliest possible
+        date(1900, 4, 15),
+        date(1943, 4, 25),  # the latest possible
+        date(1954, 4, 18),  # the computus' exception: 25 April moved to 18 April
+        date(1981, 4, 19),  # the other exception: 26 April moved to 19 April
+        date(2000, 4, 23),
+        date(2038, 4, 25),
+        date(2049, 4, 18),
+        date(2076, 4, 19),
+        date(2100, 3, 28),
+        date(2200, 4, 6),
+        date(2285, 3, 22),
+        date(2400, 4, 16),
+        date(3000, 4, 13),
+        date(4099, 4, 19),
+    ],
+    ids=lambda d: str(d.year),
+)
+def test_the_easter_computus_against_published_dates(easter: date) -> None:
+    """Across centuries, where the Gregorian corrections and the two exceptions bite."""
+    assert easter_sunday(easter.year) == easter
+
+
+def test_easter_sunday_of_every_calendar_year_is_two_days_after_good_friday() -> None:
+    assert [easter_sunday(d.year) - timedelta(days=2) for d in GOOD_FRIDAYS] == GOOD_FRIDAYS
