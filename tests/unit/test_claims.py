@@ -7,14 +7,16 @@ from datetime import date
 
 import pytest
 
+from domain import commands as c
 from domain import events as ev
 from domain.decider import user_id_claims
 from domain.userid import claim_refusal
 from eventstore.claims import SHARING_RULE, Registry, apply_claims
 from eventstore.models import UserIdClaimChange, UserIdClaimError
-from tests.unit.test_decider import START, UID, given, started, with_id_accepted
+from tests.unit.test_decider import START, UID, given, started, when, with_id_accepted
 
 OTHER = "90b3d51f30010001"
+DAY = date(2025, 6, 4)
 
 
 def claim(user_id: str, party: str, role: str) -> UserIdClaimChange:
@@ -156,3 +158,18 @@ def test_other_events_make_no_claims() -> None:
     assert (
         user_id_claims(given(started()), [ev.SreptCompleted(effective_on=date(2025, 6, 3))]) == []
     )
+
+
+def test_the_dcc_rejects_the_proposed_id_giving_its_reason_and_the_rejection_releases_it() -> None:
+    s = given(started(), ev.UserIdProposed(effective_on=START, user_id=UID))
+    [rejected] = when(s, c.RejectUserId(user_id=UID, reason="outside the range", effective_on=DAY))
+    assert rejected == ev.UserIdRejected(effective_on=DAY, user_id=UID, reason="outside the range")
+    assert user_id_claims(s, [rejected]) == [("release", UID)]
+    s = given(s, rejected)
+    assert (s.user_id.status, s.user_id.rejected) == ("rejected", [UID])
+
+
+def test_the_dcc_accepts_the_proposed_id() -> None:
+    s = given(started(), ev.UserIdProposed(effective_on=START, user_id=UID))
+    [accepted] = when(s, c.AcceptUserId(user_id=UID, effective_on=DAY))
+    assert accepted == ev.UserIdAccepted(effective_on=DAY, user_id=UID)
