@@ -17,6 +17,7 @@ import pytest
 
 from domain import commands as c
 from domain import events as ev
+from domain.calendar import WorkingDayCalendar
 from domain.calendar_data import build_calendar, easter_sunday
 from domain.deadlines import dcc_step_standing, uept_earliest_start
 from domain.decider import decide, missed_deadlines, start_case, watchable_steps
@@ -164,13 +165,20 @@ def _types(events: list[ev.Event]) -> list[str]:
 
 
 # -- the calendar itself ----------------------------------------------------------------------
+# Each test builds its calendar when it runs, not at import: a calendar built at import time is
+# the unmutated one under mutation testing, so a broken build_calendar would go unseen.
+
+
+def ew() -> WorkingDayCalendar:
+    """England and Wales, 2016-2035, built anew."""
+    return build_calendar("england-and-wales", 2016, 2035)
 
 
 @pytest.mark.parametrize("year", sorted(BANK_HOLIDAYS))
 def test_the_non_working_weekdays_of_a_year_are_exactly_the_published_bank_holidays(
     year: int,
 ) -> None:
-    assert [d for d in EW.holidays if d.year == year] == BANK_HOLIDAYS[year]
+    assert [d for d in ew().holidays if d.year == year] == BANK_HOLIDAYS[year]
 
 
 @pytest.mark.parametrize("good_friday", GOOD_FRIDAYS, ids=lambda d: str(d.year))
@@ -178,10 +186,10 @@ def test_good_friday_and_easter_monday_are_not_working_days_and_maundy_thursday_
     good_friday: date,
 ) -> None:
     assert good_friday.weekday() == 4
-    assert not EW.is_working_day(good_friday)
-    assert not EW.is_working_day(good_friday + timedelta(days=3))  # Easter Monday
-    assert EW.is_working_day(good_friday - timedelta(days=1))
-    assert EW.add_working_days(good_friday - timedelta(days=1), 1) == good_friday + timedelta(4)
+    assert not ew().is_working_day(good_friday)
+    assert not ew().is_working_day(good_friday + timedelta(days=3))  # Easter Monday
+    assert ew().is_working_day(good_friday - timedelta(days=1))
+    assert ew().add_working_days(good_friday - timedelta(days=1), 1) == good_friday + timedelta(4)
 
 
 @pytest.mark.parametrize("good_friday", GOOD_FRIDAYS, ids=lambda d: str(d.year))
@@ -190,7 +198,7 @@ def test_the_only_non_working_weekdays_around_easter_are_good_friday_and_easter_
 ) -> None:
     # a wrong Easter in any one year adds a day off elsewhere in March or April
     spring = [
-        d for d in EW.holidays if date(good_friday.year, 3, 1) <= d < date(good_friday.year, 5, 1)
+        d for d in ew().holidays if date(good_friday.year, 3, 1) <= d < date(good_friday.year, 5, 1)
     ]
     assert spring == [good_friday, good_friday + timedelta(days=3)]
 
@@ -213,7 +221,7 @@ def test_the_only_non_working_weekdays_around_easter_are_good_friday_and_easter_
 )
 def test_one_off_and_substitute_bank_holidays_are_not_working_days(day: date, what: str) -> None:
     assert day.weekday() < 5, what
-    assert not EW.is_working_day(day), what
+    assert not ew().is_working_day(day), what
 
 
 @pytest.mark.parametrize(
@@ -226,7 +234,7 @@ def test_one_off_and_substitute_bank_holidays_are_not_working_days(day: date, wh
     ],
 )
 def test_days_a_moved_holiday_left_behind_are_working_days(day: date, why: str) -> None:
-    assert EW.is_working_day(day), why
+    assert ew().is_working_day(day), why
 
 
 @pytest.mark.parametrize(
@@ -242,8 +250,8 @@ def test_days_a_moved_holiday_left_behind_are_working_days(day: date, why: str) 
 )
 def test_adding_working_days_over_one_off_holidays(start: date, n: int, expected: date) -> None:
     assert _oracle_add(start, n) == expected
-    assert EW.add_working_days(start, n) == expected
-    assert EW.working_days_between(start, expected) == n
+    assert ew().add_working_days(start, n) == expected
+    assert ew().working_days_between(start, expected) == n
 
 
 # -- 60 Working Days' notice of UEPT (guidance s.5.2) -----------------------------------------
@@ -262,7 +270,7 @@ def test_the_60_working_day_boundary_is_the_literal_date(
 ) -> None:
     assert _oracle_add(notice_on, 60) == sixty
     assert _oracle_add(notice_on, 59) == short
-    assert uept_earliest_start(notice_on, EW) == sixty
+    assert uept_earliest_start(notice_on, ew()) == sixty
 
 
 @pytest.mark.parametrize(("notice_on", "sixty", "short"), NOTICES, ids=str)
@@ -474,3 +482,64 @@ def test_the_easter_computus_against_published_dates(easter: date) -> None:
 
 def test_easter_sunday_of_every_calendar_year_is_two_days_after_good_friday() -> None:
     assert [easter_sunday(d.year) - timedelta(days=2) for d in GOOD_FRIDAYS] == GOOD_FRIDAYS
+
+
+@pytest.mark.parametrize("year", [2024, 2026])
+def test_the_first_and_last_days_of_a_snapshot_count(year: int) -> None:
+    plain = WorkingDayCalendar(region="weekdays", first_year=year, last_year=year, holidays=[])
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    assert first.weekday() < 5 and last.weekday() < 5  # Monday / Tuesday, Thursday
+    assert plain.is_working_day(first) and plain.is_working_day(last)
+    assert plain.previous_working_day_on_or_before(first) == first
+    assert plain.next_working_day_on_or_after(last) == last
+    assert plain.working_days_between(first, last) == (261 if year == 2024 else 260)
+
+
+def test_a_snapshot_extended_keeps_its_own_corrections_and_adds_later_years() -> None:
+    base = build_calendar("england-and-wales", 2022, 2023).corrected([date(2023, 3, 1)], [])
+    grown = base.extended(build_calendar("england-and-wales", 2022, 2025))
+    assert (grown.region, grown.first_year, grown.last_year) == ("england-and-wales", 2022, 2025)
+    assert not grown.is_working_day(date(2023, 3, 1))  # the correction survives
+    assert not grown.is_working_day(date(2024, 3, 29))  # Good Friday 2024, from the later one
+    assert not grown.is_working_day(date(2025, 12, 25))
+    assert grown.holidays.count(date(2022, 6, 3)) == 1  # years already held are not doubled
+    same = base.extended(build_calendar("england-and-wales", 2022, 2023))
+    assert same.last_year == 2023 and same.holidays == base.holidays
+
+
+def test_a_correction_outside_the_snapshot_is_dropped_and_removal_restores_a_day() -> None:
+    base = build_calendar("england-and-wales", 2022, 2023)
+    corrected = base.corrected([date(2024, 1, 2), date(2023, 3, 1)], [date(2022, 9, 19)])
+    assert date(2024, 1, 2) not in corrected.holidays
+    assert not corrected.is_working_day(date(2023, 3, 1))
+    assert corrected.is_working_day(date(2022, 9, 19))
+    assert (corrected.region, corrected.first_year, corrected.last_year) == (
+        "england-and-wales",
+        2022,
+        2023,
+    )
+
+
+def test_a_reversed_span_is_refused_naming_last_year() -> None:
+    from domain.errors import InvalidInputError as Invalid
+
+    with pytest.raises(Invalid) as refused:
+        build_calendar("england-and-wales", 2025, 2024)
+    assert (refused.value.field, refused.value.message) == (
+        "last_year",
+        "last_year 2024 is before first_year 2025",
+    )
+    assert build_calendar("england-and-wales", 2025, 2025).first_year == 2025  # one year is fine
+    with pytest.raises(Invalid) as unknown:
+        build_calendar("wales", 2025, 2025)
+    assert unknown.value.message == (
+        "unknown Working-Day region 'wales'; known regions: england-and-wales, scotland, "
+        "northern-ireland, great-britain"
+    )
+
+
+def test_the_holidays_of_a_fresh_snapshot_are_weekdays_only() -> None:
+    holidays = build_calendar("england-and-wales", 2020, 2023).holidays
+    assert holidays == sorted(holidays)
+    assert all(d.weekday() < 5 for d in holidays)
+    assert date(2022, 12, 25) not in holidays  # Christmas 2022 fell on a Sunday
