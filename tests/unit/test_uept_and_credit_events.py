@@ -9,6 +9,7 @@ from domain import commands as c
 from domain import events as ev
 from domain.credit import CreditSupportItem
 from domain.decider import next_dcc_due
+from domain.roles import UserRole
 from tests.unit.test_decider import START, TODAY, given, in_testing, started, when, with_id_accepted
 
 ON = date(2026, 3, 2)
@@ -101,3 +102,51 @@ def test_support_is_lodged_while_required_or_lodged_and_the_dccs_assessment_reco
     )
     assert given(s, assessed).requirement_met("credit")
     assert START < TODAY
+
+
+def test_an_assessment_booked_exactly_twelve_weeks_ahead_is_not_short_notice() -> None:
+    s = given(started(UserRole.OTHER_USER))
+    twelve = date(2025, 8, 25)  # Mon 2 Jun 2025 + 12 weeks
+    [booked] = when(s, c.BookPrivacyAssessment(assessment_on=twelve, effective_on=START))
+    assert booked == ev.AssessmentBooked(
+        effective_on=START, area="privacy", kind="full", assessment_on=twelve, short_notice=False
+    )
+    [security] = when(
+        s, c.BookSecurityAssessment(assessment_on=date(2025, 8, 24), effective_on=START)
+    )
+    assert security == ev.AssessmentBooked(
+        effective_on=START,
+        area="security",
+        kind="full",
+        assessment_on=date(2025, 8, 24),
+        short_notice=True,  # a day short: recorded, not refused, for security
+    )
+    s = given(s, booked)
+    [done] = when(s, c.CompletePrivacyAssessment(effective_on=twelve))
+    assert done == ev.AssessmentCompleted(effective_on=twelve, area="privacy", kind="full")
+    s = given(s, done)
+    [status] = when(s, c.SetPrivacyStatus(status="approved_subject_to", conditions="logs"))
+    assert status == ev.AssuranceStatusSet(
+        effective_on=TODAY,
+        area="privacy",
+        status="approved_subject_to",
+        allows_completion=True,
+        conditions="logs",
+    )
+
+
+def test_a_pre_assessment_then_the_full_one() -> None:
+    s = given(started())
+    pre = c.BookSecurityAssessment(
+        kind="pre_assessment", assessment_on=date(2025, 8, 25), effective_on=START
+    )
+    s = given(s, when(s, pre))
+    [done] = when(s, c.CompleteSecurityAssessment(effective_on=date(2025, 8, 25)))
+    assert done == ev.AssessmentCompleted(
+        effective_on=date(2025, 8, 25), area="security", kind="pre_assessment"
+    )
+    s = given(s, done)
+    full = c.BookSecurityAssessment(
+        assessment_on=date(2025, 11, 17), effective_on=date(2025, 8, 25)
+    )
+    assert [e.type for e in when(s, full)] == ["AssessmentBooked"]
