@@ -573,3 +573,22 @@ def test_profile_kept_to_its_party() -> None:
     assert changed.profile.party_name == "Acme Energy Ltd"
     assert isinstance(IneligibleError("x"), DomainError)
     assert issubclass(InvalidInputError, DomainError) and issubclass(OutOfStageError, DomainError)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open: domain/party/decider.py passes the notified Value at Risk through "
+    "value_at_risk(v, 0), which applies the 1.4 working-capital adjustment again, so the record "
+    "computes 1.4 x VaR - MCV x UCF where a revision-2 case computes VaR - MCV x UCF",
+)
+def test_the_record_computes_the_requirement_from_its_parts_as_a_case_does() -> None:
+    # SEC J3.2: VaR 50,000 - (MCV 40,000 x UCF 0.5) = 30,000, as the case-level decider has it
+    cmd = pc.NotifyPartyCreditCover(
+        value_at_risk=Decimal(50_000),
+        maximum_credit_value=Decimal(40_000),
+        unsecured_credit_factor=Decimal("0.5"),
+        threshold=Decimal(2000),
+    )
+    [notified] = decide_party(opened(), cmd, TODAY)
+    assert isinstance(notified, pe.PartyCreditCoverNotified)
+    assert notified.requirement == Decimal(30_000)
