@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test install lint fmt typecheck bench clean
+.PHONY: dev test install lint fmt typecheck bench mutation clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,5 +44,14 @@ bench: $(STAMP)
 	$(BIN)/python bench/append.py
 	$(BIN)/python bench/cases.py
 
+# Mutation testing of domain/ and the User ID claim policy against tests/unit (docs/testing.md).
+# Not part of `make test`: it takes a long while. MUTANTS narrows it ("domain.deadlines*"),
+# MUTATION_JOBS sets mutmut's worker count; mutants/ keeps the results between runs.
+MUTANTS ?=
+MUTATION_JOBS ?= 1
+mutation: $(STAMP)
+	UEP_NO_HARD_EXIT=1 $(BIN)/mutmut run --max-children $(MUTATION_JOBS) $(MUTANTS)
+	$(BIN)/python -m tests.mutation_report --survivors
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info mutants

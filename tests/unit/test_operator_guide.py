@@ -11,6 +11,7 @@ import pytest
 
 from domain.commands import MESSAGES
 from domain.limits import LIMITS
+from domain.party.commands import PARTY_MESSAGES
 from workflows.io import WorkflowInput
 
 GUIDE = Path(__file__).parents[2] / "docs" / "operator-guide.md"
@@ -36,8 +37,8 @@ def examples() -> list[tuple[str, Any]]:
                 i += 1
             found.append((current, json.loads("\n".join(block))))
         else:
-            names = [n for n in _NAME.findall(line) if n in MESSAGES]
-            if names and (line.startswith("`") or line.startswith("### ")):
+            names = [n for n in _NAME.findall(line) if n in MESSAGES or n in PARTY_MESSAGES]
+            if names and (line.startswith(("`", "### ", "| `"))):
                 current = names[0]
             for inline in _INLINE.findall(line):
                 found.append((current, json.loads(inline)))
@@ -57,7 +58,11 @@ def test_example_is_valid(name: str, payload: Any) -> None:
     if name == "start":
         WorkflowInput.model_validate(payload)
     else:
-        MESSAGES[name].model.model_validate(payload)
+        (MESSAGES.get(name) or PARTY_MESSAGES[name]).model.model_validate(payload)
+
+
+def test_the_guide_has_an_example_for_every_party_record_message() -> None:
+    assert {name for name, _ in EXAMPLES} >= set(PARTY_MESSAGES)
 
 
 def test_the_guide_lists_every_input_limit() -> None:

@@ -16,6 +16,7 @@ from temporalio.worker import Worker
 
 from activities.notices import MemoryChannel
 from eventstore.memory import InMemoryEventStore
+from eventstore.models import EventStorePort
 from uep.converter import DATA_CONVERTER
 from uep.devstack.binaries import temporal_test_server
 from worker import build_worker
@@ -60,7 +61,7 @@ class Harness:
 
     env: WorkflowEnvironment
     client: Client
-    store: InMemoryEventStore
+    store: EventStorePort
     task_queue: str
     worker: Worker
 
