@@ -12,18 +12,20 @@ import sys
 from typing import Any
 
 from domain.assurance import rules_summary
-from domain.commands import MESSAGES, StartCase
+from domain.commands import MESSAGES, Message, StartCase
 from domain.limits import LIMITS
+from domain.party.commands import PARTY_MESSAGES, PartyRecordInput
+from domain.party.view import PartyView
 from domain.view import CaseView
 from workflows.io import UpdateResult
-from workflows.names import STATE_QUERY, WORKFLOW_TYPE
+from workflows.names import PARTY_WORKFLOW_TYPE, STATE_QUERY, WORKFLOW_TYPE, party_record_id
+from workflows.party_io import PartyUpdateResult
 
 
-def all_schemas() -> dict[str, Any]:
-    """Every message schema, keyed by kind and name."""
+def _updates_and_signals(messages: dict[str, Message]) -> tuple[dict[str, Any], dict[str, Any]]:
     updates = {
         name: {"sender": m.sender, "summary": m.summary, "schema": m.model.model_json_schema()}
-        for name, m in MESSAGES.items()
+        for name, m in messages.items()
     }
     signals = {
         name: {
@@ -31,9 +33,16 @@ def all_schemas() -> dict[str, Any]:
             "summary": m.summary + " message_id is required on a signal.",
             "schema": m.model.model_json_schema(),
         }
-        for name, m in MESSAGES.items()
+        for name, m in messages.items()
         if m.signal
     }
+    return updates, signals
+
+
+def all_schemas() -> dict[str, Any]:
+    """Every message schema, keyed by kind and name; the Party record's under ``party_record``."""
+    updates, signals = _updates_and_signals(MESSAGES)
+    party_updates, party_signals = _updates_and_signals(PARTY_MESSAGES)
     return {
         "workflow": WORKFLOW_TYPE,
         "input": StartCase.model_json_schema(),
@@ -43,6 +52,16 @@ def all_schemas() -> dict[str, Any]:
         "queries": {STATE_QUERY: CaseView.model_json_schema()},
         "limits": LIMITS,
         "rules_versions": rules_summary(),
+        "party_record": {
+            "workflow": PARTY_WORKFLOW_TYPE,
+            "workflow_id": party_record_id("<party_id>"),
+            "opened_by": "the Party's first role case (signal-with-start); not started by hand",
+            "input": PartyRecordInput.model_json_schema(),
+            "updates": party_updates,
+            "update_result": PartyUpdateResult.model_json_schema(),
+            "signals": party_signals,
+            "queries": {STATE_QUERY: PartyView.model_json_schema()},
+        },
     }
 
 
@@ -51,7 +70,10 @@ def _schema(args: argparse.Namespace) -> int:
     if args.name:
         found = {
             kind: section[args.name]
-            for kind, section in schemas.items()
+            for kind, section in [
+                *schemas.items(),
+                *((f"party_record.{k}", v) for k, v in schemas["party_record"].items()),
+            ]
             if isinstance(section, dict) and args.name in section
         }
         if not found:
