@@ -299,3 +299,76 @@ async def test_case_view_and_dcc_report_agree_on_the_scotland_calendar(
 
 def _no_case() -> CaseState:
     raise AssertionError("the stream folded to no case")
+
+
+async def test_party_board_counts_one_guarantee_for_three_roles(
+    pg_store: PostgresEventStore, pool: asyncpg.Pool
+) -> None:
+    """The Party record's stream folds into one board row: three roles, one guarantee counted
+    once, judged on the day its last event was stored (so a rebuild gives the same row)."""
+    from domain.party import commands as pc
+    from domain.party import events as pe
+    from domain.party import record_id
+    from domain.party.decider import decide_party, open_party
+    from domain.party.state import fold_party
+    from projections import party_board
+
+    pid = f"p{uuid4().hex[:10]}"
+    on = date(2026, 3, 2)
+    profile = {
+        "party_id": pid,
+        "party_name": "Tri Energy plc",
+        "category": "large_supplier",
+        "licences": ["gas_supply", "electricity_supply"],
+    }
+    events: list[pe.PartyEvent] = list(
+        open_party(pc.PartyRecordInput.model_validate({"party": profile}), on)
+    )
+    commands: list[c.Command] = [
+        *(
+            pc.RecordRoleCase(role=role, case_id=f"uep-{pid}-{role}", status="open")
+            for role in (UserRole.IMPORT_SUPPLIER, UserRole.EXPORT_SUPPLIER, UserRole.GAS_SUPPLIER)
+        ),
+        pc.NotifyPartyCreditCover.model_validate({"requirement": "48000", "threshold": "2400"}),
+        pc.LodgeInstrument.model_validate(
+            {
+                "reference": "BG-1",
+                "instrument": {
+                    "form": "bank_guarantee",
+                    "amount": "50000",
+                    "expires_on": "2099-01-04",
+                },
+            }
+        ),
+        pc.AssessPartyCredit(),
+    ]
+    for command in commands:
+        state = fold_party(events)
+        assert state is not None
+        events += decide_party(state, command, on)
+    record = record_id(pid)
+    await pg_store.append(
+        record,
+        [
+            NewEvent(
+                event_id=uuid4(),
+                type=type(e).__name__,
+                schema_version=1,
+                data=pe.party_event_to_data(e),
+                metadata={"actor": "test"},
+            )
+            for e in events
+        ],
+        expected_version=0,
+    )
+    projector = Projector(pool, [party_board.PROJECTION], batch_size=3)
+    await projector.setup()
+    await projector.catch_up()
+    row = await pool.fetchrow("SELECT * FROM party_board WHERE party_id = $1", pid)
+    assert row is not None
+    assert row["record_id"] == record and row["party_name"] == "Tri Energy plc"
+    roles = json.loads(row["roles"])
+    assert [r["role"] for r in roles] == ["import_supplier", "export_supplier", "gas_supplier"]
+    assert row["credit_met"] is True and row["instruments"] == 1
+    assert "50,000.00" in row["credit_reason"] and "48,000.00" in row["credit_reason"]
+    assert row["version"] == len(events)
