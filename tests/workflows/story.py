@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -282,11 +283,14 @@ async def until(
     handle: WorkflowHandle[Any, Any],
     check: Callable[[dict[str, Any]], bool],
     what: str,
-    attempts: int = 2_000,
+    within: float = 60.0,
 ) -> dict[str, Any]:
-    """Ask the case's state until ``check`` holds (each query a round trip, no sleep)."""
+    """Ask the case's state until ``check`` holds (each query a round trip, no sleep), for at
+    most ``within`` seconds: what the Party record tells a case travels by signal and activity,
+    which takes longer while other tests' workflows keep the worker busy."""
     state: dict[str, Any] = {}
-    for _ in range(attempts):
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
         state = await view(handle)
         if check(state):
             return state
@@ -375,7 +379,7 @@ async def party_credit(
     await until(handle, credit_met, "the credit position reached the case")
 
 
-HISTORY_GENERATION = 3
+HISTORY_GENERATION = 4
 """Bump when the workflow's commands change (behind ``workflow.patched``), then record."""
 
 

@@ -83,6 +83,8 @@ async def test_three_roles_share_one_record_one_guarantee_and_one_fusa(harness: 
     assert party_stream.count("InstrumentLodged") == 1
     description = await record.describe()
     assert description.workflow_type == PARTY_WORKFLOW_TYPE
+    await story.record_history(record, "party-record-three-roles")
+    await story.record_history(handles[0], "party-backed-import-supplier")
 
 
 def credit_lapsed(state: dict[str, Any]) -> bool:
@@ -141,6 +143,8 @@ async def test_a_guarantee_crossing_its_last_month_blocks_every_case_until_repla
     await story.party_send(record, "assess_party_credit")
     for handle in handles:
         await story.until(handle, story.credit_met, "the replacement's credit position")
+    await story.record_history(record, "party-record-guarantee-lapsed-and-replaced")
+    await story.record_history(handles[1], "party-backed-case-told-of-a-lapse")
 
 
 async def test_user_ids_inside_the_range_unicast_and_a_second_one(harness: Harness) -> None:
