@@ -14,6 +14,7 @@ from typing import Any
 from domain.assurance import rules_summary
 from domain.commands import MESSAGES, StartCase
 from domain.limits import LIMITS
+from domain.principals import EXEMPT_QUERIES, matrix_table
 from domain.view import CaseView
 from workflows.io import UpdateResult
 from workflows.names import STATE_QUERY, WORKFLOW_TYPE
@@ -41,6 +42,12 @@ def all_schemas() -> dict[str, Any]:
         "update_result": UpdateResult.model_json_schema(),
         "signals": signals,
         "queries": {STATE_QUERY: CaseView.model_json_schema()},
+        "senders": {
+            "matrix": matrix_table(),
+            "exempt_queries": list(EXEMPT_QUERIES),
+            "rule": "a Party sends only to its own cases and record; SECAS may record a message "
+            "on its sender's behalf where secas_records_on_behalf is true (the event names both)",
+        },
         "limits": LIMITS,
         "rules_versions": rules_summary(),
     }
