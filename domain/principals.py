@@ -376,3 +376,48 @@ def verify(key: bytes | None, data: bytes, workflow_id: str, message: str) -> Si
 def console_principal() -> Principal:
     """A message with no header, from the Temporal Web UI (the operators' console)."""
     return Principal(kind=PrincipalKind.SECAS, id="temporal-ui", name="SECAS (Temporal Web UI)")
+
+
+class Verdict(BaseModel):
+    """The answer of a sender check: the principal as recorded, or why it was refused."""
+
+    allowed: bool
+    principal: Principal | None = None
+    request_id: str | None = None
+    refusal: str | None = None
+    """``unauthenticated``, ``forbidden`` or ``not_found`` (another Party's case)."""
+    reason: str = ""
+
+
+def judge(
+    key: bytes | None,
+    allow_ui_writes: bool,
+    header: bytes | None,
+    workflow_id: str,
+    message: str,
+    party_id: str | None,
+) -> Verdict:
+    """Check one message: its header (or its absence) and the matrix for this Party's
+    workflow. Pure given the key: the workflow calls it only where it is not replayed."""
+    if header is None:
+        if not allow_ui_writes:
+            return Verdict(
+                allowed=False,
+                refusal="unauthenticated",
+                reason=f"{message}: no principal header; this deployment takes no unsigned "
+                "messages (the Web UI is read-only here): send it through the API or the uep "
+                "tools",
+            )
+        principal, request_id = console_principal(), None
+    else:
+        try:
+            body = verify(key, header, workflow_id, message)
+        except HeaderRefused as err:
+            return Verdict(allowed=False, refusal="unauthenticated", reason=f"{message}: {err}")
+        principal, request_id = body.principal, body.request_id
+    try:
+        recorded = authorise(principal, message, party_id)
+    except SenderRefused as err:
+        code = "not_found" if err.not_found else "forbidden"
+        return Verdict(allowed=False, refusal=code, reason=err.reason)
+    return Verdict(allowed=True, principal=recorded, request_id=request_id)

@@ -7,7 +7,9 @@ Exit codes scripts can trust: 0 done, 1 refused by the workflow (its message is 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import re
 import sys
 import uuid
 from datetime import UTC, date, datetime
@@ -30,6 +32,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.commands import MESSAGES, StartCase
 from domain.errors import DomainError
+from domain.principals import Principal, PrincipalKind, Sender
 from domain.roles import UserRole, check_eligibility
 from uep.cli.common import (
     OK,
@@ -42,14 +45,30 @@ from uep.cli.common import (
 )
 from uep.cli.common import console as _out
 from uep.connect import TemporalUnreachable, database_url, settings, temporal_client
+from uep.principal import parse_principal, signing_as
 from uep.settings import Settings, get_settings
 from workflows import names
 from workflows.messages import format_validation_error
 
 
 async def connect(config: Settings | None = None) -> Client:
-    """A client on the running stack (or ``UEP_TEMPORAL_ADDRESS``)."""
-    return await temporal_client(config or settings())
+    """A client on the running stack (or ``UEP_TEMPORAL_ADDRESS``) that signs what it sends
+    with the deployment's principal key (operators on the server hold it)."""
+    return await temporal_client(config or settings(), signed=True)
+
+
+def cli_principal(args: argparse.Namespace) -> Principal:
+    """Who `uep case start|send` speaks as: ``--as`` (default SECAS, the operator at this
+    terminal) and, for SECAS, ``--on-behalf-of``."""
+    try:
+        who = parse_principal(args.as_principal) if args.as_principal else None
+        behalf = parse_principal(args.on_behalf_of) if args.on_behalf_of else None
+    except ValueError as err:
+        raise CliError(f"--as / --on-behalf-of: {err}", USAGE) from None
+    if who is None:
+        user = re.sub(r"[^A-Za-z0-9._-]", "_", getpass.getuser())[:50] or "operator"
+        who = Sender(kind=PrincipalKind.SECAS, id=f"cli.{user}", name=f"SECAS ({user}, uep CLI)")
+    return Principal(kind=who.kind, id=who.id, name=who.name, on_behalf_of=behalf)
 
 
 def _rpc_error(err: RPCError, case_id: str) -> CliError:
@@ -135,7 +154,8 @@ async def _start(args: argparse.Namespace) -> int:
     payload = start_payload(args)
     config = settings()
     client = await connect(config)
-    case_id, run_id = await start_case(client, payload, config.task_queue)
+    with signing_as(cli_principal(args)):
+        case_id, run_id = await start_case(client, payload, config.task_queue)
     if args.json:
         print_json({"case_id": case_id, "run_id": run_id})
     else:
@@ -178,6 +198,11 @@ async def _send(args: argparse.Namespace) -> int:
         raise CliError(f"{args.message} is an update only (it has no signal form)", USAGE)
     payload = parse_json_object(args.json_payload or "{}")
     client = await connect()
+    with signing_as(cli_principal(args)):
+        return await _deliver(client, args, payload)
+
+
+async def _deliver(client: Client, args: argparse.Namespace, payload: dict[str, Any]) -> int:
     handle = client.get_workflow_handle(args.case_id)
     if args.signal:
         payload.setdefault("message_id", f"cli-{uuid.uuid4()}")
@@ -497,6 +522,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--rules-version", help="guidance-2018 or mp112")
     p.add_argument("--started-on", help="YYYY-MM-DD: the date SECAS was notified")
     p.add_argument("--actor")
+    _principal_options(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(case_func=_start)
 
@@ -506,6 +532,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--json", dest="json_payload", metavar="PAYLOAD", help="the payload object")
     p.add_argument("--signal", action="store_true", help="send as a signal (fire-and-forget)")
     p.add_argument("--print-json", dest="as_json", action="store_true", help="print JSON")
+    _principal_options(p)
     p.set_defaults(case_func=_send)
 
     p = cs.add_parser("show", help="one case: stage, requirements, who must act, deadlines")
@@ -526,3 +553,17 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(case_func=_list)
+
+
+def _principal_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--as",
+        dest="as_principal",
+        metavar="KIND[:ID]",
+        help="sign as this principal: dcc, panel, party:acme, ... (default: SECAS, you)",
+    )
+    p.add_argument(
+        "--on-behalf-of",
+        metavar="KIND[:ID]",
+        help="SECAS records the message for this sender (default: the message's sender)",
+    )

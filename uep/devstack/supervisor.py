@@ -53,6 +53,7 @@ from uep.devstack.temporal import (
     wait_until_ready,
 )
 from uep.keys import ensure_dev_key
+from uep.principal import ensure_dev_principal_key
 from uep.settings import Settings
 
 STOP_TIMEOUT = 15.0
@@ -345,6 +346,7 @@ async def _start(opts: DevOptions, stack: Stack, binary: str) -> tuple[StackInfo
     logs.mkdir(parents=True, exist_ok=True)
     db = await _database(opts, stack)
     signing_key = opts.settings.signing_key_file or ensure_dev_key(state)
+    principal_key = opts.settings.principal_key_file or ensure_dev_principal_key(state)
 
     cfg = DevServerConfig(
         binary=binary,
@@ -383,6 +385,9 @@ async def _start(opts: DevOptions, stack: Stack, binary: str) -> tuple[StackInfo
         # the dev stack's delivery channel: each completion notice becomes a file here
         "UEP_NOTICE_DIR": os.environ.get("UEP_NOTICE_DIR", str(state / "notices")),
         "UEP_SIGNING_KEY_FILE": str(signing_key),
+        "UEP_PRINCIPAL_KEY_FILE": str(principal_key),
+        # the dev stack's Web UI is the operators' console: unsigned writes are SECAS's
+        "UEP_ALLOW_UI_WRITES": os.environ.get("UEP_ALLOW_UI_WRITES", "true"),
     }
     worker_env = {
         **env,
