@@ -252,8 +252,12 @@ async def wait_for_store(pool: asyncpg.Pool) -> None:
     await retrying("the event store", at_head, (StoreUnreachable, NotAtHead))
 
 
-async def wait_for_temporal(config: Settings, runtime: Runtime | None = None) -> Client:
+async def wait_for_temporal(
+    config: Settings, runtime: Runtime | None = None, *, signed: bool = False
+) -> Client:
     """A client on Temporal, retried for as long as it takes to answer."""
     return await retrying(
-        "Temporal", lambda: temporal_client(config, runtime), (TemporalUnreachable,)
+        "Temporal",
+        lambda: temporal_client(config, runtime, signed=signed),
+        (TemporalUnreachable,),
     )
