@@ -12,9 +12,10 @@ import json
 import re
 import sys
 import uuid
+from collections.abc import Awaitable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import asyncpg
 from pydantic import ValidationError
@@ -49,6 +50,11 @@ from uep.principal import parse_principal, signing_as
 from uep.settings import Settings, get_settings
 from workflows import names
 from workflows.messages import format_validation_error
+
+T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from uep.api.client import UepClient
 
 
 async def connect(config: Settings | None = None) -> Client:
@@ -153,6 +159,14 @@ async def start_case(client: Client, payload: dict[str, Any], task_queue: str) -
 async def _start(args: argparse.Namespace) -> int:
     payload = start_payload(args)
     config = settings()
+    if config.api_url:
+        async with _api_client(config, args) as api:
+            answer = await _through_api(api.start_case(payload))
+        if args.json:
+            print_json(answer.model_dump())
+        else:
+            _out().print(f"started [bold]{answer.case_id}[/] through the API")
+        return OK
     client = await connect(config)
     with signing_as(cli_principal(args)):
         case_id, run_id = await start_case(client, payload, config.task_queue)
@@ -197,7 +211,10 @@ async def _send(args: argparse.Namespace) -> int:
     if args.signal and not message.signal:
         raise CliError(f"{args.message} is an update only (it has no signal form)", USAGE)
     payload = parse_json_object(args.json_payload or "{}")
-    client = await connect()
+    config = settings()
+    if config.api_url:
+        return await _send_through_api(config, args, payload)
+    client = await connect(config)
     with signing_as(cli_principal(args)):
         return await _deliver(client, args, payload)
 
@@ -232,6 +249,55 @@ async def _deliver(client: Client, args: argparse.Namespace, payload: dict[str, 
         note = f" ({result['message']})" if result.get("message") else ""
         _out().print(f"accepted: {events}; stage now [bold]{result.get('stage')}[/]{note}")
     return OK
+
+
+async def _send_through_api(
+    config: Settings, args: argparse.Namespace, payload: dict[str, Any]
+) -> int:
+    """The same send through the HTTP API (UEP_API_URL, UEP_API_TOKEN): one client path."""
+    from uep.api.client import ApiError  # the API's models load only when it is used
+
+    async with _api_client(config, args) as api:
+        if args.signal:
+            payload.setdefault("message_id", f"cli-{uuid.uuid4()}")
+            sent = await _through_api(api.signal(args.case_id, args.message, payload))
+            if args.as_json:
+                print_json(sent.model_dump())
+            else:
+                _out().print(f"signal {args.message} sent, message_id {sent.message_id}")
+            return OK
+        try:
+            result = await api.send(args.case_id, args.message, payload)
+        except ApiError as err:
+            if err.status == 503:
+                raise CliError(f"the API: {err.problem.detail}", UNREACHABLE) from None
+            print(f"refused: {err.problem.detail}", file=sys.stderr)
+            return REFUSED
+    if args.as_json:
+        print_json(result.model_dump())
+    else:
+        events = ", ".join(result.events) or "nothing new"
+        _out().print(f"accepted: {events}; stage now [bold]{result.stage}[/]")
+    return OK
+
+
+def _api_client(config: Settings, args: argparse.Namespace) -> UepClient:
+    from uep.api.client import UepClient
+
+    assert config.api_url is not None
+    if not config.api_token:
+        raise CliError("UEP_API_URL is set: set UEP_API_TOKEN too (uep token create)", USAGE)
+    return UepClient(config.api_url, config.api_token, on_behalf_of=args.on_behalf_of)
+
+
+async def _through_api(call: Awaitable[T]) -> T:
+    from uep.api.client import ApiError
+
+    try:
+        return await call
+    except ApiError as err:
+        code = UNREACHABLE if err.status == 503 else REFUSED
+        raise CliError(f"the API refused: {err.problem.detail}", code) from None
 
 
 # -- show --------------------------------------------------------------------------------------
