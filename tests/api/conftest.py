@@ -56,9 +56,14 @@ class ApiStack:
         await Projector(self.pool, all_projections()).catch_up()
 
     async def events(self, stream: str) -> int:
-        """How many events a stream holds."""
+        """How many events senders' messages recorded in a stream (not the start, not the
+        engine's own steps, such as the Party record's position, which arrive on their own)."""
         return int(
-            await self.pool.fetchval("SELECT count(*) FROM events WHERE stream_id = $1", stream)
+            await self.pool.fetchval(
+                "SELECT count(*) FROM events WHERE stream_id = $1 AND metadata ? 'principal' "
+                "AND metadata->>'command' <> 'start'",
+                stream,
+            )
         )
 
     async def token(self, kind: str, ident: str) -> str:

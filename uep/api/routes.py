@@ -374,6 +374,14 @@ async def _caught_up(pool: asyncpg.Pool, position: int, wait: float) -> None:
 
     if await applied():
         return
+    head = int(await pool.fetchval("SELECT position FROM event_log_head") or 0)
+    if position > head:
+        raise Problem(
+            422,
+            f"after_position {position} is beyond the log's head ({head}): use the position "
+            "a write answered with",
+            field="after_position",
+        )
     progressed = asyncio.Event()
 
     def wake(*_: object) -> None:
@@ -388,8 +396,11 @@ async def _caught_up(pool: asyncpg.Pool, position: int, wait: float) -> None:
                     await progressed.wait()
                     progressed.clear()
         except TimeoutError:
+            # not a fault: the read models are behind; the caller may retry at once
             raise Problem(
-                503, f"the read models have not reached position {position} yet", retry_after=1
+                409,
+                f"the read models have not reached position {position} within {wait:g}s",
+                retry_after=1,
             ) from None
         finally:
             await listener.remove_listener(CHECKPOINT_CHANNEL, wake)
