@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 from pydantic import BaseModel
 
 TOKEN_PREFIX = "uep_"
+USE_RECORDED_EVERY = timedelta(minutes=1)
+"""A token's last use is written at most this often (a read must not cost a write)."""
 
 
 class TokenRecord(BaseModel):
@@ -71,6 +73,9 @@ class TokenStore:
         if row is None:
             return None
         record = TokenRecord.model_validate(dict(row))
+        last = record.last_used_at
+        if last is not None and datetime.now(UTC) - last < USE_RECORDED_EVERY:
+            return record
         await self._pool.execute(
             "UPDATE api_tokens SET last_used_at = now() WHERE token_id = $1 "
             "AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",

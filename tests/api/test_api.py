@@ -278,3 +278,26 @@ async def test_token_table_grants_are_least_privilege(api: ApiStack, api_databas
         await api.pool.execute("DELETE FROM api_tokens")
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
         await api.pool.execute("UPDATE api_tokens SET kind = 'admin'")
+
+
+async def test_postgresql_down_is_503_with_retry_after(api: ApiStack) -> None:
+    """A pool on a port where nothing listens: the token lookup and the reads answer 503."""
+    from uep.api.app import create_app
+    from uep.devstack.postgres import free_port
+    from uep.settings import Settings
+
+    gone = await asyncpg.create_pool(
+        f"postgresql://uep_app@127.0.0.1:{free_port()}/postgres", min_size=0, max_size=1
+    )
+    services = api.app.state.services
+    app = create_app(Settings(), client=services.client, pool=gone)
+    app.state.services = type(services)(
+        services.client, gone, type(services.tokens)(gone), services.task_queue
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
+        response = await http.get("/cases", headers=api.auth("secas"))
+    body = problem(response, 503)
+    assert response.headers["retry-after"]
+    assert "PostgreSQL" in body["detail"]
+    await gone.close()

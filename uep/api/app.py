@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -96,38 +96,55 @@ def create_app(
     )
     _install_errors(app)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
-    app.middleware("http")(_request_context)
+    app.add_middleware(RequestContext)
     from uep.api.routes import register
 
     register(app)
     return app
 
 
-async def _request_context(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    """A request id for logs, the response and the event metadata; one log line per request."""
-    given = request.headers.get("x-request-id", "")
-    request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
-    request.state.request_id = request_id
-    structlog.contextvars.bind_contextvars(request_id=request_id)
-    started = time.perf_counter()
-    try:
-        response = await call_next(request)
-    finally:
-        structlog.contextvars.unbind_contextvars("request_id")
-    response.headers["X-Request-Id"] = request_id
-    route = request.scope.get("route")
-    log.info(
-        "request",
-        request_id=request_id,
-        method=request.method,
-        route=getattr(route, "path", "?"),
-        status=response.status_code,
-        ms=round((time.perf_counter() - started) * 1000, 1),
-        token_id=getattr(request.state, "token_id", None),
-    )
-    return response
+class RequestContext:
+    """A request id for logs, the response and the event metadata; one log line per request.
+    Plain ASGI (no per-request task as BaseHTTPMiddleware makes): it sits on every request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            structlog.contextvars.unbind_contextvars("request_id")
+            route = scope.get("route")
+            log.info(
+                "request",
+                request_id=request_id,
+                method=scope.get("method"),
+                route=getattr(route, "path", "?"),
+                status=status,
+                ms=round((time.perf_counter() - started) * 1000, 1),
+                token_id=state.get("token_id"),
+            )
 
 
 def _install_errors(app: FastAPI) -> None:
