@@ -301,3 +301,36 @@ async def test_postgresql_down_is_503_with_retry_after(api: ApiStack) -> None:
     assert response.headers["retry-after"]
     assert "PostgreSQL" in body["detail"]
     await gone.close()
+
+
+async def test_temporal_down_is_503_and_nothing_recorded(api: ApiStack) -> None:
+    """A Temporal server stopped under the API: a write answers 503 with Retry-After."""
+    from temporalio.client import Client
+    from temporalio.service import RetryConfig
+
+    from tests.workflows.conftest import time_skipping_server
+    from uep.api.app import create_app
+    from uep.converter import DATA_CONVERTER
+    from uep.principal import PrincipalHeaders
+    from uep.settings import Settings
+
+    case_id = workflow_id(f"p{uuid.uuid4().hex[:10]}", "gas_supplier")
+    async with time_skipping_server() as doomed:
+        client = await Client.connect(
+            doomed.client.service_client.config.target_host,
+            namespace=doomed.client.namespace,
+            data_converter=DATA_CONVERTER,
+            interceptors=[PrincipalHeaders(b"k" * 32)],
+            retry_config=RetryConfig(max_retries=1),  # fail fast here; the service retries more
+        )
+    services = api.app.state.services
+    app = create_app(Settings(), client=client, pool=api.pool)
+    app.state.services = type(services)(client, api.pool, services.tokens, services.task_queue)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
+        response = await http.post(
+            f"/cases/{case_id}/record_srept_completed", json={}, headers=api.auth("dcc")
+        )
+    problem(response, 503)
+    assert response.headers["retry-after"]
+    assert await api.events(case_id) == 0

@@ -337,7 +337,7 @@ async def party_credit(
     await until(handle, credit_met, "the credit position reached the case")
 
 
-HISTORY_GENERATION = 3
+HISTORY_GENERATION = 4
 """Bump when the workflow's commands change (behind ``workflow.patched``), then record."""
 
 
