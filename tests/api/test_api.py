@@ -334,3 +334,25 @@ async def test_temporal_down_is_503_and_nothing_recorded(api: ApiStack) -> None:
     problem(response, 503)
     assert response.headers["retry-after"]
     assert await api.events(case_id) == 0
+
+
+async def test_the_typed_client(api: ApiStack) -> None:
+    from uep.api.client import ApiError, UepClient
+
+    pid = f"p{uuid.uuid4().hex[:10]}"
+    transport = httpx.ASGITransport(app=api.app)
+    async with UepClient("http://api", api.tokens["secas"], transport=transport) as secas:
+        started_case = await secas.start_case(start_body(pid), key=f"start-{pid}")
+        assert started_case.case_id == workflow_id(pid, "gas_supplier")
+        again = await secas.start_case(start_body(pid), key=f"start-{pid}")
+        assert again.already_open
+    case_id = await started(api, pid)
+    async with UepClient(
+        "http://api", api.tokens["secas"], on_behalf_of="dcc", transport=transport
+    ) as dcc:
+        answer = await dcc.send(case_id, "record_srept_completed", {}, key="typed-1")
+        assert answer.events == ["SreptCompleted"]
+    async with UepClient("http://api", api.tokens["ofgem"], transport=transport) as ofgem:
+        with pytest.raises(ApiError) as refused:
+            await ofgem.send(case_id, "withdraw", {"reason": "no"})
+    assert refused.value.status == 403
