@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
+from uep.api.params import Page, SignalAnswer, StartAnswer, WriteAnswer
 from uep.api.problems import ProblemBody
-from uep.api.routes import Page, SignalAnswer, StartAnswer, WriteAnswer
 
 DEFAULT_TIMEOUT = 30.0
 
