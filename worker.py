@@ -21,6 +21,7 @@ from activities import metrics as activity_metrics
 from activities.case import CaseActivities, Notifier
 from activities.coordination import CoordinationActivities
 from activities.notices import DeliveryChannel, FileChannel, NoChannel
+from activities.senders import SenderActivities
 from eventstore.models import EventStorePort
 from eventstore.outbox import NoticeOutbox
 from eventstore.outbox_postgres import PostgresNoticeOutbox
@@ -28,9 +29,11 @@ from eventstore.postgres import PostgresEventStore
 from uep import connect
 from uep.health import HealthServer, NotReady, migrations_check, postgres_check, temporal_check
 from uep.metrics import WORKER_COLLECTORS, MessageMetrics, prepare_process, sdk_runtime
+from uep.principal import principal_key_or_none, principal_key_path
 from uep.settings import Settings
 from workflows.names import TASK_QUEUE
 from workflows.party_record import PartyRecord
+from workflows.senders import SenderCheck
 from workflows.user_entry import UserEntryProcess
 
 WORKFLOWS: Sequence[type] = (UserEntryProcess, PartyRecord)
@@ -46,17 +49,22 @@ def build_worker(
     outbox: NoticeOutbox | None = None,
     channel: DeliveryChannel | None = None,
     interceptors: Sequence[Interceptor] = (),
+    principal_key: bytes | None = None,
+    allow_ui_writes: bool = True,
 ) -> Worker:
     """A worker for the UEP workflow and its activities, bound to an event store, the notice
-    outbox and a delivery channel."""
+    outbox and a delivery channel. Senders are checked with ``principal_key`` (none: a signed
+    header cannot verify); ``allow_ui_writes`` takes unsigned messages as SECAS on the Web UI
+    (the default of tests and `uep dev`; production sets it in its settings)."""
     activities = CaseActivities(store, notifier, outbox, channel)
     coordination = CoordinationActivities(client, store)
+    senders = SenderActivities(principal_key, allow_ui_writes)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=list(WORKFLOWS),
-        activities=[*activities.all(), *coordination.all()],
-        interceptors=list(interceptors),
+        activities=[*activities.all(), *coordination.all(), *senders.all()],
+        interceptors=[SenderCheck(principal_key, allow_ui_writes), *interceptors],
     )
 
 
@@ -113,6 +121,12 @@ async def run_worker(config: Settings | None = None, stop: asyncio.Event | None 
             health.checks["postgresql"] = postgres_check(pool)
             health.checks["migrations"] = migrations_check(pool)
             await _unless_stopped(connect.wait_for_store(pool), stop)
+            key = principal_key_or_none(config)
+            if key is None:
+                log.warning(
+                    "no principal key: signed messages cannot verify",
+                    path=str(principal_key_path(config)),
+                )
             worker = build_worker(
                 client,
                 store,
@@ -120,6 +134,8 @@ async def run_worker(config: Settings | None = None, stop: asyncio.Event | None 
                 outbox=PostgresNoticeOutbox(pool),
                 channel=channel,
                 interceptors=[MessageMetrics()],
+                principal_key=key,
+                allow_ui_writes=config.allow_ui_writes,
             )
             async with worker:
                 stage = "polling"

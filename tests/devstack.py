@@ -126,6 +126,7 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         "--ui-port", str(free_port()),
         "--pg-port", str(free_port()),
         "--metrics-port", str(free_port_run(3)),
+        "--api-port", str(free_port()),
     ]  # fmt: skip
     yield Stack(state, env, ports)
     if drop is not None:

@@ -33,6 +33,7 @@ from projections.projector import Projector
 from uep.converter import DATA_CONVERTER
 from uep.devstack.postgres import ensure_embedded
 from uep.devstack.stackfile import resolve_settings
+from uep.principal import PrincipalHeaders, principal_key_or_none
 from uep.settings import Settings, get_settings
 
 T = TypeVar("T")
@@ -56,8 +57,12 @@ def settings(*, owner: bool = False) -> Settings:
     return resolve_settings(get_settings(), owner=owner)
 
 
-async def temporal_client(config: Settings, runtime: Runtime | None = None) -> Client:
-    """A client on ``config``'s Temporal with the project's data converter."""
+async def temporal_client(
+    config: Settings, runtime: Runtime | None = None, *, signed: bool = False
+) -> Client:
+    """A client on ``config``'s Temporal with the project's data converter; ``signed``: it
+    attaches the principal of :func:`uep.principal.signing_as` as a signed header."""
+    interceptors = [PrincipalHeaders(principal_key_or_none(config))] if signed else []
     try:
         return await asyncio.wait_for(
             Client.connect(
@@ -65,6 +70,7 @@ async def temporal_client(config: Settings, runtime: Runtime | None = None) -> C
                 namespace=config.namespace,
                 data_converter=DATA_CONVERTER,
                 runtime=runtime,
+                interceptors=interceptors,
             ),
             timeout=TEMPORAL_CONNECT_TIMEOUT,
         )
@@ -246,8 +252,12 @@ async def wait_for_store(pool: asyncpg.Pool) -> None:
     await retrying("the event store", at_head, (StoreUnreachable, NotAtHead))
 
 
-async def wait_for_temporal(config: Settings, runtime: Runtime | None = None) -> Client:
+async def wait_for_temporal(
+    config: Settings, runtime: Runtime | None = None, *, signed: bool = False
+) -> Client:
     """A client on Temporal, retried for as long as it takes to answer."""
     return await retrying(
-        "Temporal", lambda: temporal_client(config, runtime), (TemporalUnreachable,)
+        "Temporal",
+        lambda: temporal_client(config, runtime, signed=signed),
+        (TemporalUnreachable,),
     )

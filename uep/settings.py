@@ -40,6 +40,22 @@ class Settings(BaseSettings):
         description="Ed25519 private key (PKCS#8 PEM) that signs tree heads and audit bundles; "
         "unset means the key `uep dev` keeps under state_dir/keys.",
     )
+    principal_key_file: Path | None = Field(
+        default=None,
+        description="HMAC key (hex) that signs and verifies principal headers; unset means the "
+        "key `uep dev` keeps under state_dir/keys.",
+    )
+    allow_ui_writes: bool = Field(
+        default=False,
+        description="Take a message with no principal header (the Temporal Web UI) as SECAS; "
+        "`uep dev` turns it on, production decides.",
+    )
+    api_host: str = Field(default="127.0.0.1", description="Interface of `uep api`.")
+    api_port: int = Field(default=8000, description="Port of `uep api`.")
+    api_url: str | None = Field(
+        default=None, description="Send `uep case start|send` through this API instead."
+    )
+    api_token: str | None = Field(default=None, description="The API token `uep case` uses.")
     metrics_host: str = Field(
         default="127.0.0.1",
         description="Interface the services' metrics and health server listens on (0.0.0.0 in "

@@ -35,6 +35,15 @@ class Refusal(StrEnum):
     UNSTORABLE = "unstorable"
     """The event store can never accept what the message would record."""
 
+    UNAUTHENTICATED = "unauthenticated"
+    """No principal header where one is required, or one that does not verify."""
+
+    FORBIDDEN = "forbidden"
+    """The sender matrix does not allow this principal to send this message."""
+
+    NOT_FOUND = "not_found"
+    """Another Party's case or record: a Party cannot learn which cases exist."""
+
     INTERNAL = "internal_error"
     """Something unforeseen; the message changed nothing and the case carries on."""
 

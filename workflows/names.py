@@ -51,3 +51,28 @@ def party_record_id(party_id: str) -> str:
 def workflow_id(party_id: str, role: str) -> str:
     """The one workflow id of a Party x User Role case: ``uep-<party_id>-<role>``."""
     return f"uep-{party_id}-{role}"
+
+
+ROLE_NAMES: frozenset[str] = frozenset(
+    {
+        "import_supplier",
+        "export_supplier",
+        "gas_supplier",
+        "electricity_distributor",
+        "gas_transporter",
+        "registered_supplier_agent",
+        "other_user",
+    }
+)
+"""The role part of a case's workflow id (domain.roles.UserRole's values)."""
+
+
+def party_of(workflow_type: str, workflow_id: str) -> str | None:
+    """The Party a workflow belongs to, read from its id (both id shapes are fixed here)."""
+    if workflow_type == PARTY_WORKFLOW_TYPE:
+        prefix = party_record_id("")
+        return workflow_id[len(prefix) :] if workflow_id.startswith(prefix) else None
+    if not workflow_id.startswith("uep-"):
+        return None
+    head, sep, role = workflow_id[4:].rpartition("-")
+    return head if sep and role in ROLE_NAMES else None

@@ -62,6 +62,7 @@ with workflow.unsafe.imports_passed_through():
         update_handler,
     )
     from workflows.party_io import PartyCarried, PartyRecordStart, PartyResult, PartyUpdateResult
+    from workflows.senders import LEGACY, Origin, signal_origin, update_origin
 
 APPEND_TIMEOUT = timedelta(seconds=30)
 READ_TIMEOUT = timedelta(seconds=30)
@@ -388,6 +389,7 @@ class PartyRecord:
 
     async def _apply_update(self, name: str, args: tuple[Any, ...]) -> PartyUpdateResult:
         command = parse_message(name, args, pc.PARTY_MESSAGES)
+        origin = update_origin(name)
         await workflow.wait_condition(lambda: self._run is not None)
         async with self._lock:
             run = self.run_state
@@ -396,7 +398,13 @@ class PartyRecord:
                 return self._result(run.seen_messages[command.message_id], duplicate=True)
             try:
                 events = decide_party(run.state, command, self._today())
-                await self._persist(events, name, command.actor or "operator", command.message_id)
+                await self._persist(
+                    events,
+                    name,
+                    origin.actor(command.actor or "operator"),
+                    command.message_id,
+                    origin,
+                )
             except DomainError as err:
                 raise domain_refusal(err) from None
             except (ApplicationError, ActivityError):
@@ -419,6 +427,11 @@ class PartyRecord:
         if not command.message_id:
             self._reject(name, None, f"{name}: message_id is required on a signal")
             return
+        try:
+            origin = await signal_origin(name)
+        except ApplicationError as err:
+            self._reject(name, command.message_id, err.message)
+            return
         await workflow.wait_condition(lambda: self._run is not None)
         async with self._lock:
             run = self.run_state
@@ -427,7 +440,13 @@ class PartyRecord:
                     self._reject(name, command.message_id, "already applied (a repeat)")
                     return
                 events = decide_party(run.state, command, self._today())
-                await self._persist(events, name, command.actor or "system", command.message_id)
+                await self._persist(
+                    events,
+                    name,
+                    origin.actor(command.actor or "system"),
+                    command.message_id,
+                    origin,
+                )
             except (DomainError, ApplicationError) as err:
                 self._reject(name, command.message_id, str(err))
                 return
@@ -475,13 +494,18 @@ class PartyRecord:
     # -- persistence and publishing ------------------------------------------------------
 
     async def _persist(
-        self, events: Sequence[pe.PartyEvent], command: str, actor: str, causation: str | None
+        self,
+        events: Sequence[pe.PartyEvent],
+        command: str,
+        actor: str,
+        causation: str | None,
+        origin: Origin = LEGACY,
     ) -> None:
         """Append, then (and only then) evolve the record."""
         if not events:
             return
         run = self.run_state
-        appended = await self._append(events, run.stream_version, command, actor, causation)
+        appended = await self._append(events, run.stream_version, command, actor, causation, origin)
         run.stream_version = appended.last_version
         for e in events:
             run.state = evolve_party(run.state, e)
@@ -495,6 +519,7 @@ class PartyRecord:
         command: str,
         actor: str,
         causation: str | None,
+        origin: Origin = LEGACY,
     ) -> AppendResult:
         info = workflow.info()
         metadata = {
@@ -505,6 +530,7 @@ class PartyRecord:
             "workflow_id": info.workflow_id,
             "run_id": info.run_id,
             "decided_at": workflow.now().isoformat(),
+            **origin.metadata(),
         }
         new = [
             NewEvent(

@@ -46,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import DomainError
     from domain.events import COMPLETION_RECIPIENTS
     from domain.party.position import PartyPosition
+    from domain.principals import START
     from domain.progress import next_deadline, notices_due, stage
     from domain.revision import LEGACY as LEGACY_REVISION
     from domain.revision import PARTY_RECORD
@@ -64,6 +65,7 @@ with workflow.unsafe.imports_passed_through():
         single_argument,
         update_handler,
     )
+    from workflows.senders import LEGACY, Origin, signal_origin, update_origin
 
 # Each activity's timeout fits what it does; Temporal retries a timed-out attempt.
 APPEND_TIMEOUT = timedelta(seconds=30)
@@ -123,7 +125,8 @@ class UserEntryProcess:
     async def run(self, *args: Any) -> CaseResult:
         """Open the case, follow it until it completes or is withdrawn, then send the notices."""
         params = self._open_input()
-        await self._open_case(params)
+        origin = await self._start_origin(params)
+        await self._open_case(params, origin)
         await self._tell_party_record()
         while self.case.status == "open":
             await self._wait_for_progress_or_dcc_deadline()
@@ -186,7 +189,18 @@ class UserEntryProcess:
             raise refusal(self._start_error or "no input", Refusal.INVALID_INPUT)
         return self._input
 
-    async def _open_case(self, params: WorkflowInput) -> None:
+    async def _start_origin(self, params: WorkflowInput) -> Origin:
+        """Who started the case (a run Temporal continued was started by the case itself);
+        a start the sender matrix refuses opens nothing."""
+        if params.continued is not None:
+            return LEGACY
+        try:
+            return await signal_origin(START)
+        except ApplicationError as err:
+            self._start_error = err.message
+            raise
+
+    async def _open_case(self, params: WorkflowInput, origin: Origin = LEGACY) -> None:
         """Begin (or, after continue-as-new, resume) the case and its calendar snapshot."""
         if params.continued is not None:
             self._run = params.continued.model_copy(deep=True)
@@ -226,7 +240,13 @@ class UserEntryProcess:
             summary="Find where the case's event stream ends",
         )
         appended = await self._append(
-            decided, None, version, "start", params.actor or "operator", workflow.info().workflow_id
+            decided,
+            None,
+            version,
+            "start",
+            origin.actor(params.actor or "operator"),
+            workflow.info().workflow_id,
+            origin,
         )
         case = fold(decided)
         assert case is not None
@@ -598,6 +618,7 @@ class UserEntryProcess:
 
     async def _apply_update(self, name: str, args: tuple[Any, ...]) -> UpdateResult:
         command = parse_message(name, args)
+        origin = update_origin(name)
         await workflow.wait_condition(lambda: self._run is not None)
         async with self._lock:
             run = self.run_state
@@ -606,7 +627,13 @@ class UserEntryProcess:
                 return self._result(run.seen_messages[command.message_id], duplicate=True)
             try:
                 events = decide(run.case, command, self._today(), run.calendar)
-                await self._persist(events, name, command.actor or "operator", command.message_id)
+                await self._persist(
+                    events,
+                    name,
+                    origin.actor(command.actor or "operator"),
+                    command.message_id,
+                    origin,
+                )
                 events += await self._record_missed_locked()
             except DomainError as err:
                 raise domain_refusal(err) from None
@@ -640,6 +667,11 @@ class UserEntryProcess:
                 name, None, f"{name}: message_id is required on a signal, so a repeat is harmless"
             )
             return
+        try:
+            origin = await signal_origin(name)
+        except ApplicationError as err:
+            self._reject(name, command.message_id, err.message)
+            return
         await workflow.wait_condition(lambda: self._run is not None)
         async with self._lock:
             run = self.run_state
@@ -651,7 +683,13 @@ class UserEntryProcess:
                     )
                     return
                 events = decide(run.case, command, self._today(), run.calendar)
-                await self._persist(events, name, command.actor or "system", command.message_id)
+                await self._persist(
+                    events,
+                    name,
+                    origin.actor(command.actor or "system"),
+                    command.message_id,
+                    origin,
+                )
                 events += await self._record_missed_locked()
             except DomainError as err:
                 self._reject(name, command.message_id, str(err))
@@ -694,14 +732,19 @@ class UserEntryProcess:
     # -- persistence and publishing ------------------------------------------------------
 
     async def _persist(
-        self, events: list[ev.Event], command: str, actor: str, causation: str | None
+        self,
+        events: list[ev.Event],
+        command: str,
+        actor: str,
+        causation: str | None,
+        origin: Origin = LEGACY,
     ) -> None:
         """Append the events through the activity, then, and only then, evolve the state."""
         if not events:
             return
         run = self.run_state
         appended = await self._append(
-            events, run.case, run.stream_version, command, actor, causation
+            events, run.case, run.stream_version, command, actor, causation, origin
         )
         run.stream_version = appended.last_version
         for e in events:
@@ -716,6 +759,7 @@ class UserEntryProcess:
         command: str,
         actor: str,
         causation: str | None,
+        origin: Origin = LEGACY,
     ) -> AppendResult:
         """Append decided events (and the User ID claims they make) after ``expected_version``."""
         info = workflow.info()
@@ -727,6 +771,7 @@ class UserEntryProcess:
             "workflow_id": info.workflow_id,
             "run_id": info.run_id,
             "decided_at": workflow.now().isoformat(),
+            **origin.metadata(),
         }
         new = [
             NewEvent(

@@ -257,7 +257,6 @@ def test_every_uep_command_a_service_runs_exists(where: str, args: list[str]) ->
     assert parses(args), f"{where}: `uep {' '.join(args)}` is not a uep command"
 
 
-@pytest.mark.xfail(strict=True, reason="`uep api` arrives with the HTTP API issue")
 def test_the_api_service_command_exists() -> None:
     assert parses([str(a) for a in services()["api"]["command"]])
 

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from uep.cli import (
+    api,
     audit,
     case,
     demo,
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="uep", description="DCC User Entry Process engine")
     sub = parser.add_subparsers(dest="command", required=True)
     schema.add_parser(sub)
+    api.add_parsers(sub)
     services.add_parsers(sub)
     services.add_job_parsers(sub)
     dev.add_parser(sub)

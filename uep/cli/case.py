@@ -7,12 +7,15 @@ Exit codes scripts can trust: 0 done, 1 refused by the workflow (its message is 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import re
 import sys
 import uuid
+from collections.abc import Awaitable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import asyncpg
 from pydantic import ValidationError
@@ -30,6 +33,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.commands import MESSAGES, StartCase
 from domain.errors import DomainError
+from domain.principals import Principal, PrincipalKind, Sender
 from domain.roles import UserRole, check_eligibility
 from uep.cli.common import (
     OK,
@@ -42,14 +46,35 @@ from uep.cli.common import (
 )
 from uep.cli.common import console as _out
 from uep.connect import TemporalUnreachable, database_url, settings, temporal_client
+from uep.principal import parse_principal, signing_as
 from uep.settings import Settings, get_settings
 from workflows import names
 from workflows.messages import format_validation_error
 
+T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from uep.api.client import UepClient
+
 
 async def connect(config: Settings | None = None) -> Client:
-    """A client on the running stack (or ``UEP_TEMPORAL_ADDRESS``)."""
-    return await temporal_client(config or settings())
+    """A client on the running stack (or ``UEP_TEMPORAL_ADDRESS``) that signs what it sends
+    with the deployment's principal key (operators on the server hold it)."""
+    return await temporal_client(config or settings(), signed=True)
+
+
+def cli_principal(args: argparse.Namespace) -> Principal:
+    """Who `uep case start|send` speaks as: ``--as`` (default SECAS, the operator at this
+    terminal) and, for SECAS, ``--on-behalf-of``."""
+    try:
+        who = parse_principal(args.as_principal) if args.as_principal else None
+        behalf = parse_principal(args.on_behalf_of) if args.on_behalf_of else None
+    except ValueError as err:
+        raise CliError(f"--as / --on-behalf-of: {err}", USAGE) from None
+    if who is None:
+        user = re.sub(r"[^A-Za-z0-9._-]", "_", getpass.getuser())[:50] or "operator"
+        who = Sender(kind=PrincipalKind.SECAS, id=f"cli.{user}", name=f"SECAS ({user}, uep CLI)")
+    return Principal(kind=who.kind, id=who.id, name=who.name, on_behalf_of=behalf)
 
 
 def rpc_error(err: RPCError, case_id: str) -> CliError:
@@ -134,8 +159,17 @@ async def start_case(client: Client, payload: dict[str, Any], task_queue: str) -
 async def _start(args: argparse.Namespace) -> int:
     payload = start_payload(args)
     config = settings()
+    if config.api_url:
+        async with _api_client(config, args) as api:
+            answer = await _through_api(api.start_case(payload))
+        if args.json:
+            print_json(answer.model_dump())
+        else:
+            _out().print(f"started [bold]{answer.case_id}[/] through the API")
+        return OK
     client = await connect(config)
-    case_id, run_id = await start_case(client, payload, config.task_queue)
+    with signing_as(cli_principal(args)):
+        case_id, run_id = await start_case(client, payload, config.task_queue)
     if args.json:
         print_json({"case_id": case_id, "run_id": run_id})
     else:
@@ -177,7 +211,15 @@ async def _send(args: argparse.Namespace) -> int:
     if args.signal and not message.signal:
         raise CliError(f"{args.message} is an update only (it has no signal form)", USAGE)
     payload = parse_json_object(args.json_payload or "{}")
-    client = await connect()
+    config = settings()
+    if config.api_url:
+        return await _send_through_api(config, args, payload)
+    client = await connect(config)
+    with signing_as(cli_principal(args)):
+        return await _deliver(client, args, payload)
+
+
+async def _deliver(client: Client, args: argparse.Namespace, payload: dict[str, Any]) -> int:
     handle = client.get_workflow_handle(args.case_id)
     if args.signal:
         payload.setdefault("message_id", f"cli-{uuid.uuid4()}")
@@ -207,6 +249,55 @@ async def _send(args: argparse.Namespace) -> int:
         note = f" ({result['message']})" if result.get("message") else ""
         _out().print(f"accepted: {events}; stage now [bold]{result.get('stage')}[/]{note}")
     return OK
+
+
+async def _send_through_api(
+    config: Settings, args: argparse.Namespace, payload: dict[str, Any]
+) -> int:
+    """The same send through the HTTP API (UEP_API_URL, UEP_API_TOKEN): one client path."""
+    from uep.api.client import ApiError  # the API's models load only when it is used
+
+    async with _api_client(config, args) as api:
+        if args.signal:
+            payload.setdefault("message_id", f"cli-{uuid.uuid4()}")
+            sent = await _through_api(api.signal(args.case_id, args.message, payload))
+            if args.as_json:
+                print_json(sent.model_dump())
+            else:
+                _out().print(f"signal {args.message} sent, message_id {sent.message_id}")
+            return OK
+        try:
+            result = await api.send(args.case_id, args.message, payload)
+        except ApiError as err:
+            if err.status == 503:
+                raise CliError(f"the API: {err.problem.detail}", UNREACHABLE) from None
+            print(f"refused: {err.problem.detail}", file=sys.stderr)
+            return REFUSED
+    if args.as_json:
+        print_json(result.model_dump())
+    else:
+        events = ", ".join(result.events) or "nothing new"
+        _out().print(f"accepted: {events}; stage now [bold]{result.stage}[/]")
+    return OK
+
+
+def _api_client(config: Settings, args: argparse.Namespace) -> UepClient:
+    from uep.api.client import UepClient
+
+    assert config.api_url is not None
+    if not config.api_token:
+        raise CliError("UEP_API_URL is set: set UEP_API_TOKEN too (uep token create)", USAGE)
+    return UepClient(config.api_url, config.api_token, on_behalf_of=args.on_behalf_of)
+
+
+async def _through_api(call: Awaitable[T]) -> T:
+    from uep.api.client import ApiError
+
+    try:
+        return await call
+    except ApiError as err:
+        code = UNREACHABLE if err.status == 503 else REFUSED
+        raise CliError(f"the API refused: {err.problem.detail}", code) from None
 
 
 # -- show --------------------------------------------------------------------------------------
@@ -497,6 +588,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--rules-version", help="guidance-2018 or mp112")
     p.add_argument("--started-on", help="YYYY-MM-DD: the date SECAS was notified")
     p.add_argument("--actor")
+    _principal_options(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(case_func=_start)
 
@@ -506,6 +598,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--json", dest="json_payload", metavar="PAYLOAD", help="the payload object")
     p.add_argument("--signal", action="store_true", help="send as a signal (fire-and-forget)")
     p.add_argument("--print-json", dest="as_json", action="store_true", help="print JSON")
+    _principal_options(p)
     p.set_defaults(case_func=_send)
 
     p = cs.add_parser("show", help="one case: stage, requirements, who must act, deadlines")
@@ -526,3 +619,17 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(case_func=_list)
+
+
+def _principal_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--as",
+        dest="as_principal",
+        metavar="KIND[:ID]",
+        help="sign as this principal: dcc, panel, party:acme, ... (default: SECAS, you)",
+    )
+    p.add_argument(
+        "--on-behalf-of",
+        metavar="KIND[:ID]",
+        help="SECAS records the message for this sender (default: the message's sender)",
+    )

@@ -24,10 +24,12 @@ from domain.calendar_data import build_calendar
 from domain.deadlines import uept_earliest_start
 from domain.events import ENTRY_CRITERIA
 from domain.party import record_id
+from domain.principals import Principal, PrincipalKind
 from uep.cli.case import refusal_message, start_case
 from uep.cli.common import REFUSED, CliError, run_command
 from uep.cli.party import OPENING_PAUSES
 from uep.connect import settings, temporal_client
+from uep.principal import signing_as
 from workflows import names
 
 CRITERIA = list(ENTRY_CRITERIA)
@@ -364,12 +366,15 @@ async def create(client: Client, case: DemoCase, today: date, task_queue: str) -
 async def run_demo(args: argparse.Namespace, today: date | None = None) -> int:
     """Create every demo case; 0 when all went in, 1 when one was refused."""
     config = settings()
-    client = await temporal_client(config)
+    client = await temporal_client(config, signed=True)
     today = today or date.today()
     status = 0
+    # SECAS records every demo fact, each on behalf of the message's own sender
+    demo = Principal(kind=PrincipalKind.SECAS, id="uep-demo", name="SECAS (uep demo)")
     for case in DEMO_CASES:
         try:
-            print(await create(client, case, today, config.task_queue), flush=True)
+            with signing_as(demo):
+                print(await create(client, case, today, config.task_queue), flush=True)
         except CliError as err:
             print(f"failed   {err}", file=sys.stderr, flush=True)
             status = 1

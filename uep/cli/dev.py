@@ -24,6 +24,8 @@ def _dev(args: argparse.Namespace) -> int:
         projector=not args.no_projector,
         archiver=not args.no_archiver,
         metrics_port=args.metrics_port or config.metrics_port,
+        api=not args.no_api,
+        api_port=args.api_port or config.api_port,
     )
     return asyncio.run(run_dev(opts))
 
@@ -43,4 +45,6 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--state-dir", help="where data lives (default .uep, or UEP_STATE_DIR)")
     p.add_argument("--no-projector", action="store_true", help="do not run the projector")
     p.add_argument("--no-archiver", action="store_true", help="do not run the history archiver")
+    p.add_argument("--api-port", type=int, help="HTTP API port (default 8000, UEP_API_PORT)")
+    p.add_argument("--no-api", action="store_true", help="do not run the HTTP API")
     p.set_defaults(func=_dev)

@@ -16,6 +16,7 @@ from domain.commands import MESSAGES, Message, StartCase
 from domain.limits import LIMITS
 from domain.party.commands import PARTY_MESSAGES, PartyRecordInput
 from domain.party.view import PartyView
+from domain.principals import EXEMPT_QUERIES, matrix_table
 from domain.view import CaseView
 from workflows.io import UpdateResult
 from workflows.names import PARTY_WORKFLOW_TYPE, STATE_QUERY, WORKFLOW_TYPE, party_record_id
@@ -50,6 +51,12 @@ def all_schemas() -> dict[str, Any]:
         "update_result": UpdateResult.model_json_schema(),
         "signals": signals,
         "queries": {STATE_QUERY: CaseView.model_json_schema()},
+        "senders": {
+            "matrix": matrix_table(),
+            "exempt_queries": list(EXEMPT_QUERIES),
+            "rule": "a Party sends only to its own cases and record; SECAS may record a message "
+            "on its sender's behalf where secas_records_on_behalf is true (the event names both)",
+        },
         "limits": LIMITS,
         "rules_versions": rules_summary(),
         "party_record": {

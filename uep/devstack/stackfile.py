@@ -32,6 +32,8 @@ class StackInfo(BaseModel):
     metrics: dict[str, str] = {}
     """Service name -> its metrics URL (``/healthz`` and ``/readyz`` beside it, not the SDK's)."""
     state_dir: str
+    api_url: str = ""
+    """The HTTP API of the stack (empty: not started)."""
 
 
 # -- the stack file, read by other terminals ---------------------------------------------------

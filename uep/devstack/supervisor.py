@@ -39,6 +39,7 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 from eventstore.roles import APP_ROLE, AUDITOR_ROLE, LOGIN_ROLES
+from eventstore.tokens import TokenStore
 from uep.connect import StoreUnreachable, prepare_store, with_user
 from uep.devstack.binaries import MissingBinaryError, temporal_cli
 from uep.devstack.postgres import EmbeddedPostgresError, ensure_embedded, stop_embedded
@@ -53,6 +54,7 @@ from uep.devstack.temporal import (
     wait_until_ready,
 )
 from uep.keys import ensure_dev_key
+from uep.principal import ensure_dev_principal_key
 from uep.settings import Settings
 
 STOP_TIMEOUT = 15.0
@@ -161,6 +163,8 @@ class DevOptions:
     projector: bool = True
     archiver: bool = True
     metrics_port: int = 9464
+    api: bool = True
+    api_port: int = 8000
 
     def metrics_ports(self) -> dict[str, int]:
         """Ports of the worker's metrics and health, its Temporal SDK metrics, the projector's."""
@@ -175,6 +179,7 @@ class Stack:
     """Everything `uep dev` started, for an orderly stop."""
 
     children: list[Child] = field(default_factory=list)
+    api_token: str = ""
     embedded_pgdata: Path | None = None
     stack_file: Path | None = None
 
@@ -209,6 +214,7 @@ def preflight(opts: DevOptions) -> str:
         (opts.temporal_port, "Temporal frontend", "--temporal-port"),
         (opts.ui_port, "Temporal Web UI", "--ui-port"),
         *((p, f"{name} metrics", "--metrics-port") for name, p in opts.metrics_ports().items()),
+        *([(opts.api_port, "HTTP API", "--api-port")] if opts.api else []),
     ):
         if port_open(port):
             raise PreflightError(
@@ -297,9 +303,26 @@ async def _wait_for_worker(client: Client, task_queue: str, worker: Child, withi
     raise PreflightError(f"the worker did not start polling within {within:.0f}s; see {worker.log}")
 
 
-def banner(info: StackInfo, where: str, logs: Path, temporal_db: Path, retention: str = "") -> str:
+def banner(
+    info: StackInfo,
+    where: str,
+    logs: Path,
+    temporal_db: Path,
+    retention: str = "",
+    api_token: str = "",
+) -> str:
     """The short banner: URLs, where the data lives, three commands to try."""
     metrics = [f"  Metrics          {name:<22} {url}" for name, url in info.metrics.items()]
+    api = (
+        [
+            f"  HTTP API         {info.api_url}  (OpenAPI {info.api_url}/docs)",
+            f"  SECAS token      {api_token}",
+            f"                   (shown once; curl -H 'Authorization: Bearer ...' "
+            f"{info.api_url}/cases)",
+        ]
+        if info.api_url
+        else []
+    )
     return "\n".join(
         [
             "uep dev: the stack is up",
@@ -308,6 +331,7 @@ def banner(info: StackInfo, where: str, logs: Path, temporal_db: Path, retention
             "task queue uep" + (f", retention {retention}" if retention else "") + ")",
             f"  PostgreSQL       {redact(info.database_url)}  ({where}; migrations ran as "
             f"{urlsplit(info.owner_database_url).username}, the auditor is {AUDITOR_ROLE})",
+            *api,
             *metrics,
             "  Health           /healthz and /readyz beside the worker's and projector's /metrics",
             f"  Data             {temporal_db} and the PostgreSQL above; logs in {logs}",
@@ -345,6 +369,7 @@ async def _start(opts: DevOptions, stack: Stack, binary: str) -> tuple[StackInfo
     logs.mkdir(parents=True, exist_ok=True)
     db = await _database(opts, stack)
     signing_key = opts.settings.signing_key_file or ensure_dev_key(state)
+    principal_key = opts.settings.principal_key_file or ensure_dev_principal_key(state)
 
     cfg = DevServerConfig(
         binary=binary,
@@ -383,6 +408,9 @@ async def _start(opts: DevOptions, stack: Stack, binary: str) -> tuple[StackInfo
         # the dev stack's delivery channel: each completion notice becomes a file here
         "UEP_NOTICE_DIR": os.environ.get("UEP_NOTICE_DIR", str(state / "notices")),
         "UEP_SIGNING_KEY_FILE": str(signing_key),
+        "UEP_PRINCIPAL_KEY_FILE": str(principal_key),
+        # the dev stack's Web UI is the operators' console: unsigned writes are SECAS's
+        "UEP_ALLOW_UI_WRITES": os.environ.get("UEP_ALLOW_UI_WRITES", "true"),
     }
     worker_env = {
         **env,
@@ -396,6 +424,12 @@ async def _start(opts: DevOptions, stack: Stack, binary: str) -> tuple[StackInfo
         stack.children.append(spawn_python("projector", ["projector"], projector_env, logs))
     if opts.archiver:
         stack.children.append(spawn_python("archiver", ["archiver"], env, logs))
+    api_url, token = "", ""
+    if opts.api:
+        api_env = {**env, "UEP_API_HOST": "127.0.0.1", "UEP_API_PORT": str(opts.api_port)}
+        stack.children.append(spawn_python("api", ["api"], api_env, logs))
+        api_url = f"http://127.0.0.1:{opts.api_port}"
+        token = await _secas_token(db.app_url)
     await _wait_for_worker(client, opts.settings.task_queue, worker, 60.0)
 
     info = StackInfo(
@@ -408,11 +442,23 @@ async def _start(opts: DevOptions, stack: Stack, binary: str) -> tuple[StackInfo
         auditor_database_url=db.auditor_url,
         metrics={name: f"http://127.0.0.1:{port}/metrics" for name, port in ports.items()},
         state_dir=str(state),
+        api_url=api_url,
     )
     stack.stack_file = stack_path(state)
     stack.stack_file.touch(mode=0o600)  # it holds the database URLs
     stack.stack_file.write_text(json.dumps(info.model_dump(), indent=2))
+    stack.api_token = token
     return info, db.where, cfg.db_file, _days(retention)
+
+
+async def _secas_token(app_url: str) -> str:
+    """A fresh SECAS token for the banner (only its hash is stored; one per start)."""
+    pool = await asyncpg.create_pool(app_url, min_size=1, max_size=1)
+    try:
+        token, _ = await TokenStore(pool).create("secas", "secas", "SECAS (uep dev)")
+    finally:
+        await pool.close()
+    return token
 
 
 def _days(span: timedelta) -> str:
@@ -537,7 +583,7 @@ async def run_dev(opts: DevOptions) -> int:
                 return 130
             info, where, temporal_db, retention = starting.result()
             logs = Path(info.state_dir) / "logs"
-            print(banner(info, where, logs, temporal_db, retention), flush=True)
+            print(banner(info, where, logs, temporal_db, retention, stack.api_token), flush=True)
             up = True
             code = await _supervise(stack, stop, info.owner_database_url)
             print("uep dev: stopping ...", flush=True)
