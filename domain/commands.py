@@ -341,6 +341,13 @@ class CorrectCalendar(Command):
     remove_holidays: list[Day] = Field(default_factory=list, max_length=LIST_MAX)
 
 
+class ChangeRulesVersion(Command):
+    """SECAS moves the running case onto a newer rules version, with its reason."""
+
+    rules_version: RulesVersion
+    reason: Text
+
+
 class RecordCompletionNotice(Command):
     """Internal: SECAS's notice of completion went to one recipient (before revision 2)."""
 
@@ -428,6 +435,7 @@ MESSAGES: dict[str, Message] = {
         _m("record_ofgem_determination", RecordOfgemDetermination, "Ofgem", "dispute", True),
         _m("withdraw", WithdrawCase, "Party", "case"),
         _m("correct_calendar", CorrectCalendar, "SECAS", "case"),
+        _m("change_rules_version", ChangeRulesVersion, "SECAS", "case"),
         _m(
             "record_panel_information_paper",
             RecordPanelInformationPaper,

@@ -172,6 +172,7 @@ _HANDLERS: dict[
     c.RecordOfgemDetermination: disputes.ofgem_determination,
     c.WithdrawCase: case.withdraw,
     c.CorrectCalendar: case.correct_calendar,
+    c.ChangeRulesVersion: case.change_rules_version,
     c.RecordPartyPosition: party.record_position,
 }
 

@@ -418,6 +418,15 @@ class CalendarCorrected(DomainEvent):
     """The UEPT earliest start recomputed on the corrected calendar (revision 2)."""
 
 
+class RulesVersionChanged(DomainEvent):
+    """SECAS moved the running case onto a newer rules version (the SEC text changed)."""
+
+    type: Literal["RulesVersionChanged"] = "RulesVersionChanged"
+    from_version: RulesVersion
+    to_version: RulesVersion
+    reason: str
+
+
 Event = Annotated[
     CaseStarted
     | UserIdProposed
@@ -455,7 +464,8 @@ Event = Annotated[
     | UeptConcludedByDetermination
     | CreditSupportFoundSufficient
     | DccDeadlinesExtended
-    | PartyPositionRecorded,
+    | PartyPositionRecorded
+    | RulesVersionChanged,
     Field(discriminator="type"),
 ]
 """Any domain event, discriminated by its ``type``."""

@@ -164,6 +164,7 @@ _CASE: dict[str, tuple[PrincipalKind, ...]] = {
     "record_ofgem_determination": (OF,),
     "withdraw": (P,),
     "correct_calendar": (S, A),
+    "change_rules_version": (S,),
     "record_panel_information_paper": (S,),
 }
 _PARTY: dict[str, tuple[PrincipalKind, ...]] = {

@@ -499,6 +499,8 @@ def evolve(state: CaseState | None, event: ev.Event) -> CaseState:
             if not event.security.met:
                 verified.pop("security", None)
             return s.model_copy(update={"from_party": terms, "verified": verified})
+        case ev.RulesVersionChanged(to_version=to_version):
+            return s.model_copy(update={"rules_version": to_version})
         case ev.CaseWithdrawn(reason=reason):
             return s.model_copy(
                 update={

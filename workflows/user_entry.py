@@ -503,6 +503,7 @@ class UserEntryProcess:
     record_ofgem_determination = update_handler("record_ofgem_determination")
     withdraw = update_handler("withdraw")
     correct_calendar = update_handler("correct_calendar")
+    change_rules_version = update_handler("change_rules_version")
     record_panel_information_paper = update_handler("record_panel_information_paper")
 
     accept_user_id_signal = signal_handler("accept_user_id")

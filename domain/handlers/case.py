@@ -6,6 +6,7 @@ from datetime import date
 
 from domain import commands as c
 from domain import events as ev
+from domain.assurance import rules_for
 from domain.calendar import WorkingDayCalendar
 from domain.deadlines import STEP_WORKING_DAYS
 from domain.errors import InvalidInputError
@@ -49,5 +50,44 @@ def correct_calendar(
             removed_holidays=sorted(cmd.remove_holidays),
             recomputed=recomputed,
             earliest_start_on=earliest,
+        )
+    ]
+
+
+def change_rules_version(
+    state: CaseState, cmd: c.ChangeRulesVersion, on: date, _: WorkingDayCalendar
+) -> list[ev.Event]:
+    """Move the case onto a newer rules version in force on the effective date. A status the
+    new version does not have (MP112 renamed two privacy statuses) must be set again first."""
+    current, target = rules_for(state.rules_version), rules_for(cmd.rules_version)
+    if target.version == current.version:
+        raise InvalidInputError(
+            f"the case already runs under {target.version.value}", field="rules_version"
+        )
+    if target.effective_from <= current.effective_from:
+        raise InvalidInputError(
+            f"{target.version.value} (in force from {target.effective_from}) is not newer than "
+            f"{current.version.value} (from {current.effective_from}): a case moves forward only",
+            field="rules_version",
+        )
+    if on < target.effective_from:
+        raise InvalidInputError(
+            f"{target.version.value} is in force from {target.effective_from}, after the "
+            f"effective date {on}",
+            field="rules_version",
+        )
+    privacy = state.privacy.status
+    if state.privacy.applicable and privacy is not None and privacy not in target.privacy_statuses:
+        raise InvalidInputError(
+            f"the privacy status {privacy.value!r} does not exist under {target.version.value}; "
+            "the Panel's status must be restated under the new version's names before the move",
+            field="rules_version",
+        )
+    return [
+        ev.RulesVersionChanged(
+            effective_on=on,
+            from_version=current.version,
+            to_version=target.version,
+            reason=cmd.reason,
         )
     ]

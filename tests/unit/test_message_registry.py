@@ -49,3 +49,20 @@ def test_the_registries_hold_what_the_builder_makes() -> None:
     )
     assert all(m.name == name for name, m in c.MESSAGES.items())
     assert all(m.area == "party" for m in pc.PARTY_MESSAGES.values())
+
+
+def test_every_message_has_its_handlers_on_the_workflows() -> None:
+    """A message in the registry with no handler is answered "unknown update" (seen once)."""
+    from temporalio.workflow import _Definition
+
+    from domain.commands import MESSAGES
+    from domain.party.commands import PARTY_MESSAGES
+    from workflows.party_record import PartyRecord
+    from workflows.user_entry import UserEntryProcess
+
+    for workflow_class, messages in ((UserEntryProcess, MESSAGES), (PartyRecord, PARTY_MESSAGES)):
+        definition = _Definition.from_class(workflow_class)
+        assert definition is not None
+        assert set(messages) <= set(definition.updates), workflow_class.__name__
+        signals = {name for name, m in messages.items() if m.signal}
+        assert signals <= set(definition.signals), workflow_class.__name__

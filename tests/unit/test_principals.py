@@ -61,6 +61,7 @@ EXPECTED: dict[str, set[str]] = {
     "record_ofgem_determination": {"ofgem"},
     "withdraw": {"party"},
     "correct_calendar": {"secas", "admin"},
+    "change_rules_version": {"secas"},
     "record_panel_information_paper": {"secas"},
     "change_profile": {"secas"},
     "allocate_user_id_range": {"secas"},

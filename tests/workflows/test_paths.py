@@ -290,3 +290,19 @@ async def test_withdrawal_ends_the_case_and_releases_the_user_id(harness: Harnes
     await story.send(again, "propose_user_id", user_id=uid)  # the released id may be claimed again
     versions = [e.version for e in await harness.store.read_stream(again.id)]
     assert versions == list(range(1, len(versions) + 1))  # one stream per Party x role, continued
+
+
+async def test_secas_moves_a_running_case_onto_newer_rules(harness: Harness) -> None:
+    today = await story.today(harness)
+    handle = await story.start(harness, UserRole.OTHER_USER, today, rules_version="guidance-2018")
+    await story.opened(handle)
+    assert (await story.view(handle))["rules_version"] == "guidance-2018"
+    moved = await story.send(
+        handle, "change_rules_version", rules_version="mp112", reason="MP112 implemented"
+    )
+    assert moved.events == ["RulesVersionChanged"]
+    assert (await story.view(handle))["rules_version"] == "mp112"
+    back = await story.refused(
+        handle, "change_rules_version", {"rules_version": "guidance-2018", "reason": "undo"}
+    )
+    assert "a case moves forward only" in back
