@@ -62,7 +62,7 @@ with workflow.unsafe.imports_passed_through():
         update_handler,
     )
     from workflows.party_io import PartyCarried, PartyRecordStart, PartyResult, PartyUpdateResult
-    from workflows.senders import LEGACY, Origin, signal_origin, update_origin
+    from workflows.senders import LEGACY, Origin, event_metadata, signal_origin, update_origin
 
 APPEND_TIMEOUT = timedelta(seconds=30)
 READ_TIMEOUT = timedelta(seconds=30)
@@ -522,16 +522,7 @@ class PartyRecord:
         origin: Origin = LEGACY,
     ) -> AppendResult:
         info = workflow.info()
-        metadata = {
-            "actor": actor,
-            "command": command,
-            "causation_id": causation,
-            "correlation_id": info.workflow_id,
-            "workflow_id": info.workflow_id,
-            "run_id": info.run_id,
-            "decided_at": workflow.now().isoformat(),
-            **origin.metadata(),
-        }
+        metadata = event_metadata(command, actor, causation, origin)
         new = [
             NewEvent(
                 event_id=workflow.uuid4(),

@@ -84,6 +84,24 @@ class Origin:
 LEGACY = Origin(None)
 
 
+def event_metadata(
+    command: str, actor: str, causation: str | None, origin: Origin
+) -> dict[str, Any]:
+    """What every stored event of a case or a Party record carries: the message, who sent it
+    (and on whose behalf), what caused it, the run that decided it and when."""
+    info = workflow.info()
+    return {
+        "actor": actor,
+        "command": command,
+        "causation_id": causation,
+        "correlation_id": info.workflow_id,
+        "workflow_id": info.workflow_id,
+        "run_id": info.run_id,
+        "decided_at": workflow.now().isoformat(),
+        **origin.metadata(),
+    }
+
+
 @dataclass(frozen=True)
 class Received:
     """What the interceptor saw with a message: its raw header, if any."""

@@ -65,7 +65,7 @@ with workflow.unsafe.imports_passed_through():
         single_argument,
         update_handler,
     )
-    from workflows.senders import LEGACY, Origin, signal_origin, update_origin
+    from workflows.senders import LEGACY, Origin, event_metadata, signal_origin, update_origin
 
 # Each activity's timeout fits what it does; Temporal retries a timed-out attempt.
 APPEND_TIMEOUT = timedelta(seconds=30)
@@ -764,16 +764,7 @@ class UserEntryProcess:
     ) -> AppendResult:
         """Append decided events (and the User ID claims they make) after ``expected_version``."""
         info = workflow.info()
-        metadata = {
-            "actor": actor,
-            "command": command,
-            "causation_id": causation,
-            "correlation_id": info.workflow_id,
-            "workflow_id": info.workflow_id,
-            "run_id": info.run_id,
-            "decided_at": workflow.now().isoformat(),
-            **origin.metadata(),
-        }
+        metadata = event_metadata(command, actor, causation, origin)
         new = [
             NewEvent(
                 event_id=workflow.uuid4(),
