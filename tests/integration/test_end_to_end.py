@@ -131,12 +131,14 @@ async def test_full_other_user_case_reaches_every_read_model(
     await _audit_with_the_cli(database_url, case_id, len(stored))
 
     # A superuser who bypasses the triggers and edits history is caught by the audit.
+    proposed = next(e.version for e in stored if e.type == "UserIdProposed")
     async with pool.acquire() as conn:
         await conn.execute("SET session_replication_role = replica")
         await conn.execute(
             "UPDATE events SET data = jsonb_set(data, '{user_id}', '\"90b3d51f3001ffff\"') "
-            "WHERE stream_id = $1 AND version = 2",
+            "WHERE stream_id = $1 AND version = $2",
             case_id,
+            proposed,
         )
         await conn.execute("RESET session_replication_role")
     async with build_worker(dev_client, pg_store, task_queue, channel=MemoryChannel()):
@@ -145,7 +147,7 @@ async def test_full_other_user_case_reaches_every_read_model(
     assert code == 1, out + err
     checks = {c["name"]: c for c in json.loads(out)["checks"]}
     assert checks["replay"]["status"] == "passed" and checks["hash-chain"]["status"] == "failed"
-    assert "broken at version 2" in checks["hash-chain"]["detail"]
+    assert f"broken at version {proposed}" in checks["hash-chain"]["detail"]
 
 
 async def _uep(database_url: str, *args: str, temporal: str = "") -> tuple[int, str, str]:
@@ -167,10 +169,13 @@ async def _audit_with_the_cli(database_url: str, case_id: str, count: int) -> No
     assert code == 0, err
     lines = [json.loads(line) for line in out.splitlines()]
     assert [x["version"] for x in lines] == list(range(1, count + 1))
-    code, out, err = await _uep(database_url, "events", case_id, "--state", "--to-version", "3")
+    accepted = next(x["version"] for x in lines if x["type"] == "UserIdAccepted")
+    code, out, err = await _uep(
+        database_url, "events", case_id, "--state", "--to-version", str(accepted)
+    )
     assert code == 0, err
     as_then = json.loads(out)
-    assert as_then["stage"] == "uept_notice" and as_then["stream_version"] == 3
+    assert as_then["stage"] == "uept_notice" and as_then["stream_version"] == accepted
     code, out, _ = await _uep(database_url, "events", case_id)
     assert code == 0 and "hash chain: intact" in out
     code, out, err = await _uep(database_url, "projections", "status", "--json")
