@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,6 +12,7 @@ import pytest
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -74,6 +76,16 @@ async def harness(env: WorkflowEnvironment) -> AsyncIterator[Harness]:
     worker = build_worker(env.client, store, task_queue, channel=MemoryChannel())
     async with worker:
         yield Harness(env, env.client, store, task_queue, worker)
+    await _terminate_left_running(env.client, store)
+
+
+async def _terminate_left_running(client: Client, store: InMemoryEventStore) -> None:
+    """End what the test left running (its cases and their Party records, which keep timers
+    for months): later tests skip time on the same server, and would wake every one of them."""
+    streams = {e.stream_id for e in await store.read_all(0, 1_000_000)}
+    for workflow_id in sorted(streams):
+        with contextlib.suppress(RPCError):
+            await client.get_workflow_handle(workflow_id).terminate("test over")
 
 
 @pytest.fixture

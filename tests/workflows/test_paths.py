@@ -97,7 +97,8 @@ async def test_review_late_over_easter_records_missed_deadline(harness: Harness)
     assert view["dcc_steps"][0]["status"] == "met"
 
 
-async def test_certificate_deadline_timer_fires_in_the_future(harness: Harness) -> None:
+async def test_certificate_deadline_timer_fires_in_the_future(lone_harness: Harness) -> None:
+    harness = lone_harness  # it skips days: on the shared server others' timers hold the clock
     today = await story.today(harness)
     handle = await in_testing(harness, today - timedelta(days=150))
     steps: list[tuple[str, dict[str, Any]]] = [
