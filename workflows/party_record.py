@@ -104,7 +104,12 @@ class PartyRecord:
                 await self._tell_cases()
             self._publish()
             if self._may_close():
-                break
+                # a role case may have opened just now (its poke still being read): close only
+                # when that is done and the record is still not needed
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                if self._may_close():
+                    break
+                continue
             if self._history_is_long():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 carried = self._input.model_copy(update={"continued": self.run_state})
