@@ -56,44 +56,31 @@ def register(app: FastAPI) -> None:
     app.post("/cases", status_code=201, response_model=StartAnswer, tags=["cases"], **common)(
         start_case
     )
-    for name, message in MESSAGES.items():
-        app.post(
-            f"/cases/{{case_id}}/{name}",
-            response_model=WriteAnswer,
-            tags=[f"case: {message.area}"],
-            summary=f"{message.summary} ({message.sender})",
-            operation_id=f"case_{name}",
-            **common,
-        )(_update_endpoint(name, message, party_record=False))
-        if message.signal:
+    targets = (
+        (MESSAGES, "/cases/{case_id}", "case", False),
+        (PARTY_MESSAGES, "/parties/{party_id}", "party", True),
+    )
+    for messages, path, prefix, is_party in targets:
+        for name, message in messages.items():
+            tag = "party record" if is_party else f"case: {message.area}"
             app.post(
-                f"/cases/{{case_id}}/{name}/signal",
-                status_code=202,
-                response_model=SignalAnswer,
-                tags=["signals"],
-                summary=f"{message.summary} (fire-and-forget)",
-                operation_id=f"case_{name}_signal",
+                f"{path}/{name}",
+                response_model=WriteAnswer,
+                tags=[tag],
+                summary=f"{message.summary} ({message.sender})",
+                operation_id=f"{prefix}_{name}",
                 **common,
-            )(_signal_endpoint(name, message, party_record=False))
-    for name, message in PARTY_MESSAGES.items():
-        app.post(
-            f"/parties/{{party_id}}/{name}",
-            response_model=WriteAnswer,
-            tags=["party record"],
-            summary=f"{message.summary} ({message.sender})",
-            operation_id=f"party_{name}",
-            **common,
-        )(_update_endpoint(name, message, party_record=True))
-        if message.signal:
-            app.post(
-                f"/parties/{{party_id}}/{name}/signal",
-                status_code=202,
-                response_model=SignalAnswer,
-                tags=["signals"],
-                summary=f"{message.summary} (fire-and-forget)",
-                operation_id=f"party_{name}_signal",
-                **common,
-            )(_signal_endpoint(name, message, party_record=True))
+            )(_update_endpoint(name, message, party_record=is_party))
+            if message.signal:
+                app.post(
+                    f"{path}/{name}/signal",
+                    status_code=202,
+                    response_model=SignalAnswer,
+                    tags=["signals"],
+                    summary=f"{message.summary} (fire-and-forget)",
+                    operation_id=f"{prefix}_{name}_signal",
+                    **common,
+                )(_signal_endpoint(name, message, party_record=is_party))
     reads = {"tags": ["reads"], **common}
     app.get("/cases", response_model=Page, **reads)(case_board)
     app.get("/cases/{case_id}", response_model=dict[str, Any], **reads)(read_case)
