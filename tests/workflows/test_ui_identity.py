@@ -7,12 +7,15 @@ operator's Web UI session or tool would; the worker is real, nothing is mocked.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from temporalio.api.common.v1 import Payload, Payloads, WorkflowExecution
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.workflowservice.v1 import SignalWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
@@ -259,3 +262,25 @@ def test_an_identity_is_recorded_printable_and_bounded() -> None:
     assert bounded_identity("  alice\x00@console\n ") == "alice@console"
     assert bounded_identity("x" * 500) == "x" * IDENTITY_MAX
     assert bounded_identity("\x01\x02") is None
+
+
+async def test_a_message_that_names_no_identity_records_null(harness: Harness) -> None:
+    """As the Web UI's own requests do: the lookup finds an empty identity and says so."""
+    handle = await open_case(harness)
+    body = {"message_id": "anonymous"}
+    await harness.client.workflow_service.signal_workflow_execution(
+        SignalWorkflowExecutionRequest(
+            namespace=harness.client.namespace,
+            workflow_execution=WorkflowExecution(workflow_id=handle.id),
+            signal_name="record_srept_completed",
+            input=Payloads(
+                payloads=[
+                    Payload(metadata={"encoding": b"json/plain"}, data=json.dumps(body).encode())
+                ]
+            ),
+        )
+    )
+    (event,) = await settled(harness, handle, "anonymous")
+    meta = console_metadata(event)
+    assert "temporal_identity" in meta
+    assert meta["temporal_identity"] is None
