@@ -1,22 +1,31 @@
-"""Activities through which one workflow reaches another: signal-with-start and queries.
+"""Activities through which a workflow reaches Temporal: signal-with-start, queries, and
+reading who sent a message from its own history.
 
 A role case opens (or finds) its Party record and pokes it when the case moves on; each side
 then *reads* what it needs from the other by a query, so what a workflow records comes from
 the other workflow itself, never from the content of a signal anyone could send. Names are
 passed in by the workflow (the activity layer does not know the workflows).
+
+A message with no principal header (the Temporal Web UI) is recorded with the Temporal identity
+of the client that sent it. Only Temporal's history holds that identity, and workflow code
+cannot read it: :meth:`CoordinationActivities.identify_sender` reads it there, and history
+records the answer, so a replay reuses it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 from pydantic import BaseModel, Field
 from temporalio import activity
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowQueryFailedError, WorkflowQueryRejectedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.principals import HEADER
 from eventstore.models import EventStorePort
 
 log = structlog.get_logger(__name__)
@@ -55,6 +64,32 @@ class StreamFacts(BaseModel):
     """A stream's events, to fold a record back into state."""
 
     events: list[StoredFact] = Field(default_factory=list)
+
+
+IDENTITY_MAX = 200
+"""Characters of a Temporal identity kept in an event's metadata (the client chooses it)."""
+_STARTED = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED
+_SIGNALED = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+_UPDATE_ACCEPTED = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+
+
+class SenderIdentityRequest(BaseModel):
+    """Which message of which run to find in history: the start, an update by its id, or a
+    signal by its name and message id, delivered at or before history event ``up_to``."""
+
+    workflow_id: str = Field(max_length=300)
+    run_id: str = Field(max_length=100)
+    kind: Literal["start", "signal", "update"]
+    update_id: str | None = Field(default=None, max_length=300)
+    signal: str | None = Field(default=None, max_length=200)
+    message_id: str | None = Field(default=None, max_length=300)
+    up_to: int | None = None
+
+
+def bounded_identity(identity: str) -> str | None:
+    """The identity as recorded: printable, at most :data:`IDENTITY_MAX` characters."""
+    kept = "".join(ch for ch in identity if ch.isprintable()).strip()
+    return kept[:IDENTITY_MAX] or None
 
 
 class CoordinationActivities:
@@ -112,6 +147,58 @@ class CoordinationActivities:
             ]
         )
 
+    @activity.defn(name="identify_sender")
+    async def identify_sender(self, request: SenderIdentityRequest) -> str | None:
+        """The Temporal identity that sent a message with no principal header, read from the
+        run's history; None when history names none (or holds no such message)."""
+        handle = self._client.get_workflow_handle(request.workflow_id, run_id=request.run_id)
+        found: str | None = None
+        async for event in handle.fetch_history_events():
+            if request.up_to is not None and event.event_id > request.up_to:
+                break
+            if request.kind == "start" and event.event_type == _STARTED:
+                found = event.workflow_execution_started_event_attributes.identity
+                break
+            if request.kind == "update" and event.event_type == _UPDATE_ACCEPTED:
+                accepted = event.workflow_execution_update_accepted_event_attributes
+                meta = accepted.accepted_request.meta
+                if request.update_id in (meta.update_id, accepted.protocol_instance_id):
+                    found = meta.identity
+                    break
+            if request.kind == "signal" and await self._is_the_signal(event, request):
+                # the last match up to the handler's task: a message id repeated after a
+                # refusal names the sender of the repeat
+                found = event.workflow_execution_signaled_event_attributes.identity
+        identity = None if found is None else bounded_identity(found)
+        log.info(
+            "sender identified",
+            workflow_id=request.workflow_id,
+            kind=request.kind,
+            found=identity is not None,
+        )
+        return identity
+
+    async def _is_the_signal(self, event: HistoryEvent, request: SenderIdentityRequest) -> bool:
+        """Whether ``event`` is the headerless signal of this name carrying this message id."""
+        if event.event_type != _SIGNALED:
+            return False
+        signaled = event.workflow_execution_signaled_event_attributes
+        if signaled.signal_name != request.signal or HEADER in signaled.header.fields:
+            return False
+        payloads = list(signaled.input.payloads)
+        if len(payloads) != 1:
+            return False
+        try:
+            (body,) = await self._client.data_converter.decode(payloads)
+        except Exception:  # a payload the workflow refused too: not the message sought
+            return False
+        return isinstance(body, dict) and body.get("message_id") == request.message_id
+
     def all(self) -> Sequence[Callable[..., Any]]:
         """Every activity, for the worker."""
-        return [self.signal_with_start, self.query_workflow, self.read_stream_facts]
+        return [
+            self.signal_with_start,
+            self.query_workflow,
+            self.read_stream_facts,
+            self.identify_sender,
+        ]

@@ -374,9 +374,18 @@ def verify(key: bytes | None, data: bytes, workflow_id: str, message: str) -> Si
     return body
 
 
+CONSOLE_ID = "temporal-ui"
+"""The principal id of a message with no header (the Temporal Web UI)."""
+
+
 def console_principal() -> Principal:
     """A message with no header, from the Temporal Web UI (the operators' console)."""
-    return Principal(kind=PrincipalKind.SECAS, id="temporal-ui", name="SECAS (Temporal Web UI)")
+    return Principal(kind=PrincipalKind.SECAS, id=CONSOLE_ID, name="SECAS (Temporal Web UI)")
+
+
+def is_console(principal: Principal) -> bool:
+    """Whether a principal is the console's: a message that came with no header."""
+    return principal.kind == PrincipalKind.SECAS and principal.id == CONSOLE_ID
 
 
 class Verdict(BaseModel):

@@ -56,6 +56,13 @@ class Settings(BaseSettings):
         default=None, description="Send `uep case start|send` through this API instead."
     )
     api_token: str | None = Field(default=None, description="The API token `uep case` uses.")
+    api_token_cache_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        le=300,
+        description="Seconds `uep api` remembers a token it found live (a revoked token is "
+        "refused at most this long after); 0 asks PostgreSQL on every request.",
+    )
     metrics_host: str = Field(
         default="127.0.0.1",
         description="Interface the services' metrics and health server listens on (0.0.0.0 in "

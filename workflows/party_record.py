@@ -394,7 +394,7 @@ class PartyRecord:
 
     async def _apply_update(self, name: str, args: tuple[Any, ...]) -> PartyUpdateResult:
         command = parse_message(name, args, pc.PARTY_MESSAGES)
-        origin = update_origin(name)
+        origin = await update_origin(name)
         await workflow.wait_condition(lambda: self._run is not None)
         async with self._lock:
             run = self.run_state
@@ -433,7 +433,7 @@ class PartyRecord:
             self._reject(name, None, f"{name}: message_id is required on a signal")
             return
         try:
-            origin = await signal_origin(name)
+            origin = await signal_origin(name, command.message_id)
         except ApplicationError as err:
             self._reject(name, command.message_id, err.message)
             return

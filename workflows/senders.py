@@ -14,18 +14,25 @@ A message with no header (the Temporal Web UI) is SECAS on the console when the 
 allows UI writes, refused otherwise. The key and that setting live in the worker's memory (the
 interceptor) and in the local activity: workflow code never reads them, and nothing read here
 changes what a replay does.
+
+Such a message is recorded with the Temporal identity of the client that sent it: only
+Temporal's history holds it, so an activity (``identify_sender``) reads it there and history
+records the answer. Only headerless messages pay for that call, behind a patch so older
+histories replay as they ran; a signed message from the tools or the API never does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.api.common.v1 import Payload
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 from temporalio.worker import (
     ExecuteWorkflowInput,
     HandleSignalInput,
@@ -36,16 +43,19 @@ from temporalio.worker import (
 )
 
 with workflow.unsafe.imports_passed_through():
+    from activities.coordination import CoordinationActivities, SenderIdentityRequest
     from activities.senders import SenderActivities, SenderCheckRequest
     from domain.principals import (
         HEADER,
         SENDER_MATRIX,
+        START,
         HeaderRefused,
         Principal,
         SenderRefused,
         Verdict,
         authorise,
         console_principal,
+        is_console,
         judge,
         read_header,
     )
@@ -55,6 +65,16 @@ with workflow.unsafe.imports_passed_through():
 SIGNED_SENDERS_PATCH = "signed-senders-2026-12"
 """Signals and starts are checked by a local activity; older histories have none."""
 CHECK_TIMEOUT = timedelta(seconds=10)
+UI_IDENTITY_PATCH = "ui-identity-2026-12"
+"""A headerless message is recorded with its Temporal identity; older histories have none."""
+IDENTIFY_TIMEOUT = timedelta(seconds=30)
+"""Reading the run's history (paged) for one message's identity."""
+IDENTIFY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(seconds=10),
+    maximum_attempts=5,
+)
+"""A few tries; then the message is recorded with an unknown identity rather than held up."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +83,10 @@ class Origin:
 
     principal: Principal | None
     request_id: str | None = None
+    identified: bool = False
+    """Whether the Temporal identity was looked up (a headerless message since the patch)."""
+    temporal_identity: str | None = None
+    """The Temporal identity that sent the message (None: history named none)."""
 
     def actor(self, fallback: str) -> str:
         """The timeline's one-line actor."""
@@ -78,6 +102,8 @@ class Origin:
             meta["on_behalf_of"] = p.on_behalf_of.model_dump(mode="json")
         if self.request_id:
             meta["request_id"] = self.request_id
+        if self.identified:
+            meta["temporal_identity"] = self.temporal_identity
         return meta
 
 
@@ -104,9 +130,11 @@ def event_metadata(
 
 @dataclass(frozen=True)
 class Received:
-    """What the interceptor saw with a message: its raw header, if any."""
+    """What the interceptor saw with a message: its raw header, if any, and the history
+    length of the workflow task that delivered it (a signal's event lies at or before it)."""
 
     header: bytes | None
+    history_length: int | None = None
 
 
 CURRENT: ContextVar[Received | None] = ContextVar("uep_received", default=None)
@@ -173,6 +201,13 @@ class SenderCheck(Interceptor):
         return Bound
 
 
+def replay_interceptors() -> list[Interceptor]:
+    """What a replay needs besides the workflows: the interceptor that hands each handler the
+    header its message carried (whether a headerless message looked up its identity is decided
+    from it). Validators do not run in a replay, so it holds no key."""
+    return [SenderCheck(None, allow_ui_writes=True)]
+
+
 class _Inbound(WorkflowInboundInterceptor):
     _key: bytes | None = None
     _allow_ui_writes = False
@@ -182,7 +217,8 @@ class _Inbound(WorkflowInboundInterceptor):
         return await self.next.execute_workflow(input)
 
     async def handle_signal(self, input: HandleSignalInput) -> None:
-        CURRENT.set(Received(_header(input.headers)))
+        length = workflow.info().get_current_history_length()
+        CURRENT.set(Received(_header(input.headers), length))
         await self.next.handle_signal(input)
 
     def handle_update_validator(self, input: HandleUpdateInput) -> None:
@@ -203,19 +239,29 @@ class _Inbound(WorkflowInboundInterceptor):
         return await self.next.handle_update_handler(input)
 
 
-def update_origin(message: str) -> Origin:
-    """In an update handler: who sent it (checked by the validator when it was accepted)."""
+async def update_origin(message: str) -> Origin:
+    """In an update handler: who sent it (checked by the validator when it was accepted); a
+    headerless update also by which Temporal identity (an activity reads it from history)."""
     received = CURRENT.get()
     if received is None:
         return LEGACY
     info = workflow.info()
-    return recorded(received.header, info.workflow_type, info.workflow_id, message)
+    origin = recorded(received.header, info.workflow_type, info.workflow_id, message)
+    update = workflow.current_update_info()
+    if received.header is not None or not _from_console(origin) or update is None:
+        return origin
+    # a regular activity: it runs once the task that accepted the update has completed, so
+    # the update's acceptance (with the identity) is in history by then
+    return await _identified(
+        origin, SenderIdentityRequest(**_run(), kind="update", update_id=update.id)
+    )
 
 
-async def signal_origin(message: str) -> Origin:
+async def signal_origin(message: str, message_id: str | None = None) -> Origin:
     """In a signal handler (or at a start): who sent it, checked by the local activity; a
     refusal (ApplicationError) when the header or the matrix refuses. Histories from before
-    the check replay as they ran (the free-text actor)."""
+    the check replay as they ran (the free-text actor). A headerless signal (``message_id``
+    finds it in history) or start is also recorded with the Temporal identity that sent it."""
     if not workflow.patched(SIGNED_SENDERS_PATCH):
         return LEGACY
     received = CURRENT.get()
@@ -232,4 +278,47 @@ async def signal_origin(message: str) -> Origin:
         start_to_close_timeout=CHECK_TIMEOUT,
         summary=f"Check who sent {message}",
     )
-    return _origin(verdict)
+    origin = _origin(verdict)
+    if header is not None or not _from_console(origin):
+        return origin
+    if message == START:
+        return await _identified(origin, SenderIdentityRequest(**_run(), kind="start"))
+    return await _identified(
+        origin,
+        SenderIdentityRequest(
+            **_run(),
+            kind="signal",
+            signal=message,
+            message_id=message_id,
+            up_to=None if received is None else received.history_length,
+        ),
+    )
+
+
+def _from_console(origin: Origin) -> bool:
+    """Whether the message came with no header, from the console (the Temporal Web UI)."""
+    return origin.principal is not None and is_console(origin.principal)
+
+
+def _run() -> dict[str, str]:
+    info = workflow.info()
+    return {"workflow_id": info.workflow_id, "run_id": info.run_id}
+
+
+async def _identified(origin: Origin, request: SenderIdentityRequest) -> Origin:
+    """The origin with the Temporal identity history holds for the message (new histories
+    only: older ones replay without the activity)."""
+    if not workflow.patched(UI_IDENTITY_PATCH):
+        return origin
+    try:
+        identity = await workflow.execute_activity_method(
+            CoordinationActivities.identify_sender,
+            request,
+            start_to_close_timeout=IDENTIFY_TIMEOUT,
+            retry_policy=IDENTIFY_RETRY,
+            summary=f"Read which Temporal identity sent this {request.kind}",
+        )
+    except ActivityError as err:
+        workflow.logger.warning("the sender's Temporal identity could not be read: %s", err)
+        identity = None
+    return replace(origin, identified=True, temporal_identity=identity)

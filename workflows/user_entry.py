@@ -619,7 +619,7 @@ class UserEntryProcess:
 
     async def _apply_update(self, name: str, args: tuple[Any, ...]) -> UpdateResult:
         command = parse_message(name, args)
-        origin = update_origin(name)
+        origin = await update_origin(name)
         await workflow.wait_condition(lambda: self._run is not None)
         async with self._lock:
             run = self.run_state
@@ -669,7 +669,7 @@ class UserEntryProcess:
             )
             return
         try:
-            origin = await signal_origin(name)
+            origin = await signal_origin(name, command.message_id)
         except ApplicationError as err:
             self._reject(name, command.message_id, err.message)
             return

@@ -15,6 +15,7 @@ import pytest
 from domain.commands import MESSAGES
 from domain.party.commands import PARTY_MESSAGES
 from domain.principals import PUBLIC_KINDS, SENDER_MATRIX, PrincipalKind
+from eventstore.tokens import TokenCache, TokenStore
 from tests.api.conftest import ApiStack, start_body
 from uep.connect import with_user
 from workflows.names import workflow_id
@@ -53,12 +54,21 @@ async def test_no_token_no_data(api: ApiStack) -> None:
     assert (await api.http.get("/healthz")).status_code == 200
 
 
-async def test_a_revoked_token_is_refused(api: ApiStack) -> None:
+async def test_a_revoked_token_is_refused_within_the_cache_time(
+    api: ApiStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Revoked in PostgreSQL (as `uep token revoke` does from another process): the API that
+    remembers the token refuses it once its memory of the token is older than the cache time."""
+    tokens: TokenCache = api.app.state.services.tokens
+    assert tokens.ttl > 0
     token = await api.token("dcc", "dcc")
     headers = {"Authorization": f"Bearer {token}"}
     assert (await api.http.get("/senders", headers=headers)).status_code == 200
     token_id = token.split("_")[1]
     await api.pool.execute("UPDATE api_tokens SET revoked_at = now() WHERE token_id = $1", token_id)
+    assert (await api.http.get("/senders", headers=headers)).status_code == 200  # remembered
+    later = tokens.clock() + tokens.ttl
+    monkeypatch.setattr(tokens, "clock", lambda: later)
     problem(await api.http.get("/senders", headers=headers), 401)
 
 
@@ -292,7 +302,7 @@ async def test_postgresql_down_is_503_with_retry_after(api: ApiStack) -> None:
     services = api.app.state.services
     app = create_app(Settings(), client=services.client, pool=gone)
     app.state.services = type(services)(
-        services.client, gone, type(services.tokens)(gone), services.task_queue
+        services.client, gone, TokenCache(TokenStore(gone), ttl=10), services.task_queue
     )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:

@@ -333,8 +333,9 @@ async def test_a_rewritten_past_is_located_by_the_log(copy: Copy) -> None:
             recorded_at=row["recorded_at"],
             prev_hash=prev,
         )
+        literal = json.dumps(data).replace("'", "''")  # a reason may hold an apostrophe
         statements.append(
-            f"UPDATE events SET data = '{json.dumps(data)}'::jsonb, prev_hash = '{prev}', "
+            f"UPDATE events SET data = '{literal}'::jsonb, prev_hash = '{prev}', "
             f"hash = '{digest}' WHERE position = {row['position']}"
         )
         prev = digest

@@ -16,6 +16,7 @@ from temporalio.worker import Replayer
 from tests.replay.reordered import ReorderedUserEntryProcess
 from uep.converter import DATA_CONVERTER
 from worker import WORKFLOWS
+from workflows.senders import replay_interceptors
 
 HISTORIES = sorted((Path(__file__).parent.parent / "histories").glob("*.json"))
 
@@ -28,7 +29,13 @@ def test_there_are_recorded_histories() -> None:
 async def test_history_replays(path: Path) -> None:
     record = json.loads(path.read_text())  # noqa: ASYNC240 - a small file
     history = WorkflowHistory.from_json(record["workflow_id"], record["history"])
-    replayer = Replayer(workflows=list(WORKFLOWS), data_converter=DATA_CONVERTER)
+    # as a worker replays: with the sender check's interceptor, which hands each handler the
+    # header its message carried (a headerless one looks up its Temporal identity)
+    replayer = Replayer(
+        workflows=list(WORKFLOWS),
+        interceptors=replay_interceptors(),
+        data_converter=DATA_CONVERTER,
+    )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None
 

@@ -27,7 +27,7 @@ from uep.audit import checks as c
 from uep.audit.bundle import Evidence, assemble, read_bundle, verify_bundle, write_bundle
 from uep.audit.history import decode_run, execution_chain, history_end, history_from_json
 from uep.audit.replay import replayer
-from uep.audit.report import build_report, render_html, render_markdown
+from uep.audit.report import build_report, principal, render_html, render_markdown
 from worker import WORKFLOWS
 
 HISTORIES = Path(__file__).parent.parent / "histories"
@@ -148,6 +148,23 @@ async def test_replay_names_the_history_event_where_changed_code_diverges() -> N
     scheduled = run.history.events[finding.history_event_id - 1]
     assert scheduled.activity_task_scheduled_event_attributes.activity_type.name == "load_calendar"
     assert "ACTIVITY_TASK_SCHEDULED" in finding.detail
+
+
+async def test_a_case_written_from_the_web_ui_replays_in_the_audit() -> None:
+    """Its updates and signals looked up their Temporal identity (an activity a replay must
+    meet again: the audit replays with the worker's sender-check interceptor)."""
+    run = recorded_run(HISTORIES / "ui-identity-update.g5.json")
+    assert (await c.check_replay(replayer(WORKFLOWS), [run])).status is Status.PASSED
+    identities = [a.event.metadata.get("temporal_identity") for a in run.appended]
+    assert "alice@secas-console" in identities
+
+
+def test_the_report_names_the_temporal_identity_of_a_web_ui_message() -> None:
+    console = {"kind": "secas", "id": "temporal-ui", "name": "SECAS (Temporal Web UI)"}
+    meta = {"principal": console, "temporal_identity": "alice@secas-console"}
+    assert principal(meta) == "SECAS (Temporal Web UI) (Temporal identity alice@secas-console)"
+    assert principal({"principal": console, "temporal_identity": None}) == console["name"]
+    assert principal({"actor": "operator"}) == "operator"
 
 
 def test_every_continued_as_new_history_decodes_and_hands_on_a_state() -> None:

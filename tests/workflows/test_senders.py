@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import (
     Client,
     WorkflowFailureError,
@@ -227,3 +228,29 @@ async def test_a_start_the_matrix_refuses_opens_nothing(secured: Secured) -> Non
         await handle.result()
     assert "may not send" in str(failed.value.cause)
     assert await secured.store.stream_version(case_id) == 0
+
+
+async def test_signed_messages_pay_no_identity_lookup(secured: Secured) -> None:
+    """The Temporal identity is looked up only for headerless messages: a signed start, update
+    and signal record none and schedule no ``identify_sender``."""
+    handle, _ = await open_case(secured)
+    with signing_as(as_(PrincipalKind.DCC)):
+        await handle.execute_update(
+            "record_srept_completed", {"message_id": "u1"}, result_type=UpdateResult
+        )
+        await handle.signal("accept_user_id", {"user_id": "90b3d51f30010000", "message_id": "s1"})
+    for _ in range(2_000):  # each query is a round trip: no sleep
+        view = await handle.query(STATE_QUERY, result_type=dict)
+        if "s1" in {r["message_id"] for r in view["rejected_messages"]}:
+            break
+    events = await secured.store.read_stream(handle.id)
+    commands = {str(e.metadata.get("command")) for e in events}
+    assert {"start", "record_srept_completed"} <= commands
+    assert all("temporal_identity" not in e.metadata for e in events)
+    scheduled = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        async for e in handle.fetch_history_events()
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+    assert "append_events" in scheduled
+    assert "identify_sender" not in scheduled

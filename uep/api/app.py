@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
 from domain.principals import Principal, PrincipalKind, Sender
-from eventstore.tokens import TokenRecord, TokenStore
+from eventstore.tokens import TokenCache, TokenRecord, TokenStore
 from uep import connect
 from uep.api.problems import (
     Problem,
@@ -65,7 +65,7 @@ class Services:
 
     client: Client
     pool: asyncpg.Pool
-    tokens: TokenStore
+    tokens: TokenCache
     task_queue: str
 
 
@@ -80,7 +80,8 @@ def create_app(
         own_pool = pool is None
         temporal = client or await connect.wait_for_temporal(config, signed=True)
         store = pool or await connect.service_pool(config, max_size=10)
-        app.state.services = Services(temporal, store, TokenStore(store), config.task_queue)
+        tokens = TokenCache(TokenStore(store), config.api_token_cache_seconds)
+        app.state.services = Services(temporal, store, tokens, config.task_queue)
         try:
             yield
         finally:

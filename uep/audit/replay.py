@@ -20,6 +20,7 @@ from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, Telemetr
 from temporalio.worker import Replayer
 
 from uep.converter import DATA_CONVERTER
+from workflows.senders import replay_interceptors
 
 
 @dataclass(frozen=True)
@@ -42,9 +43,13 @@ def _quiet_runtime() -> Runtime:
 
 
 def replayer(workflows: Sequence[type]) -> Replayer:
-    """A replayer for ``workflows`` with the project's data converter."""
+    """A replayer for ``workflows`` with the project's data converter and the interceptors a
+    worker replays with."""
     return Replayer(
-        workflows=list(workflows), data_converter=DATA_CONVERTER, runtime=_quiet_runtime()
+        workflows=list(workflows),
+        interceptors=replay_interceptors(),
+        data_converter=DATA_CONVERTER,
+        runtime=_quiet_runtime(),
     )
 
 

@@ -127,10 +127,14 @@ class CaseAudit(BaseModel):
 
 
 def principal(metadata: dict[str, Any]) -> str:
-    """Who recorded an event: the principal when the metadata has one, else the actor."""
+    """Who recorded an event: the principal when the metadata has one, else the actor; for a
+    message sent without a header (the Web UI), the Temporal identity that sent it too."""
     who = metadata.get("principal") or metadata.get("actor") or "system"
     if isinstance(who, dict):
-        return str(who.get("name") or who.get("id") or json.dumps(who, sort_keys=True))
+        who = who.get("name") or who.get("id") or json.dumps(who, sort_keys=True)
+    identity = metadata.get("temporal_identity")
+    if isinstance(identity, str) and identity:
+        return f"{who} (Temporal identity {identity})"
     return str(who)
 
 

@@ -75,12 +75,16 @@ async def _token(args: argparse.Namespace) -> int:
                 )
             return OK
         case _:
-            async with store_pool(settings()) as pool:
+            config = settings()
+            async with store_pool(config) as pool:
                 done = await TokenStore(pool).revoke(args.token_id)
             if not done:
                 print(f"uep token revoke: no live token {args.token_id!r}")
                 return REFUSED
-            print(f"revoked {args.token_id}")
+            print(
+                f"revoked {args.token_id} (an API process that remembers it refuses it within "
+                f"UEP_API_TOKEN_CACHE_SECONDS, {config.api_token_cache_seconds:g} s)"
+            )
             return OK
 
 
