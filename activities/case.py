@@ -45,6 +45,16 @@ class AppendRequest(BaseModel):
     claims: list[UserIdClaimChange] = []
 
 
+class RecordedAppend(BaseModel):
+    """A local append's answer: the request and where the store put its events. A local
+    activity's marker in history holds only its answer, so the request travels back in it:
+    history keeps what the workflow decided, as a regular activity's scheduled event did, and
+    the workflow checks the echo against what it decided (``workflows.steps``)."""
+
+    request: AppendRequest
+    result: AppendResult
+
+
 class CalendarRequest(BaseModel):
     """Which Working-Day calendar snapshot the workflow needs."""
 
@@ -163,6 +173,13 @@ class CaseActivities:
         )
         return result
 
+    @activity.defn(name="record_events")
+    async def record_events(self, request: AppendRequest) -> RecordedAppend:
+        """``append_events`` run as a local activity: the same append, with the request echoed
+        into history beside the result."""
+        result = await self.append_events(request)
+        return RecordedAppend(request=request, result=result)
+
     @activity.defn(name="stream_version")
     async def stream_version(self, stream_id: str) -> int:
         """Current version of a case's stream (a case started again continues its stream)."""
@@ -225,6 +242,7 @@ class CaseActivities:
         """Every activity, for the worker."""
         return [
             self.append_events,
+            self.record_events,
             self.stream_version,
             self.load_calendar,
             self.send_completion_notice,

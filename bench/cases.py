@@ -93,18 +93,21 @@ class Timer:
 
     def __init__(self) -> None:
         self.latencies: list[float] = []
+        self.by_message: dict[str, list[float]] = defaultdict(list)
 
     @contextlib.contextmanager
-    def timing(self) -> Iterator[None]:
+    def timing(self, message: str) -> Iterator[None]:
         """Time the block as one update."""
         started = time.perf_counter()
         yield
-        self.latencies.append(time.perf_counter() - started)
+        took = time.perf_counter() - started
+        self.latencies.append(took)
+        self.by_message[message].append(took)
 
     async def send(self, handle: WorkflowHandle[Any, Any], name: str, **payload: Any) -> None:
         """One update to a case, timed."""
         body = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in payload.items()}
-        with self.timing():
+        with self.timing(name):
             await handle.execute_update(name, body, result_type=UpdateResult)
 
 
@@ -115,7 +118,7 @@ class TimedStory(Story):
 
     async def party_send(self, name: str, on: date | None = None, **payload: Any) -> dict[str, Any]:
         """An update to the Party record, timed like the case's own."""
-        with self.timer.timing():
+        with self.timer.timing(name):
             return await super().party_send(name, on, **payload)
 
     async def holds(self, what: str, check: Callable[[dict[str, Any]], bool]) -> None:
@@ -188,7 +191,7 @@ async def bare_case(client: Client, queue: str, timer: Timer, n: int) -> str:
     )
     for step in range(UPDATES_PER_CASE):
         body = {"message": f"step-{step}", "effective_on": date(2026, 6, 1).isoformat()}
-        with timer.timing():
+        with timer.timing(STEP_UPDATE):
             await handle.execute_update(STEP_UPDATE, body)
     assert await handle.result() == UPDATES_PER_CASE
     return wid
@@ -300,6 +303,7 @@ class Round:
     cases: int
     elapsed: float
     latencies: list[float]
+    by_message: dict[str, list[float]]
     cpu: dict[str, float]
     sdk: dict[tuple[str, str, str], list[float]]
     history_events: int = 0
@@ -431,6 +435,7 @@ async def one_round(
         cases=args.cases,
         elapsed=elapsed,
         latencies=timer.latencies,
+        by_message=timer.by_message,
         cpu={k: after[k] - before[k] for k in after},
         sdk=metrics.take(),
     )
@@ -589,6 +594,16 @@ def report(rounds: list[Round], args: argparse.Namespace) -> None:
                 f"    {name:<58} {len(values) / updates:5.2f}/update, "
                 f"mean {statistics.fmean(values):6.1f}, p95 {_pct(values, 0.95):6.1f}"
             )
+    print("uep update latency by message (ms), slowest p95 first:")
+    by_message: dict[str, list[float]] = defaultdict(list)
+    for r in uep_rounds:
+        for name, values in r.by_message.items():
+            by_message[name].extend(values)
+    for name, values in sorted(by_message.items(), key=lambda kv: -_pct(kv[1], 0.95)):
+        print(
+            f"  {name:<38} p50 {statistics.median(values) * 1000:6.1f}  "
+            f"p95 {_pct(values, 0.95) * 1000:6.1f}"
+        )
     lags = [r.caught_up_after for r in uep_rounds]
     shown = ", ".join("-" if x is None else f"{x:.2f}" for x in lags)
     print(f"projector at head after the last case of each uep round (s): {shown}")

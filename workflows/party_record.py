@@ -29,7 +29,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
-    from activities.case import AppendRequest, CaseActivities
+    from activities.case import AppendRequest
     from activities.coordination import CoordinationActivities, QueryRequest
     from domain import commands as c
     from domain.errors import DomainError
@@ -51,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.view import RejectedMessage
     from eventstore.models import AppendResult, NewEvent
     from workflows import limits, names
+    from workflows.alarm import STEADY_ALARM_PATCH, Alarm
     from workflows.errors import Refusal, domain_refusal, refusal, shorten
     from workflows.messages import (
         fingerprint,
@@ -63,6 +64,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.party_io import PartyCarried, PartyRecordStart, PartyResult, PartyUpdateResult
     from workflows.senders import LEGACY, Origin, event_metadata, signal_origin, update_origin
+    from workflows.steps import append, run_step
 
 APPEND_TIMEOUT = timedelta(seconds=30)
 READ_TIMEOUT = timedelta(seconds=30)
@@ -87,6 +89,7 @@ class PartyRecord:
         self._run: PartyCarried | None = None
         self._lock = asyncio.Lock()
         self._changed = False
+        self._alarm = Alarm()
         self._pending_rejected: list[RejectedMessage] = []
         self._published: tuple[object, ...] = ()
 
@@ -151,10 +154,10 @@ class PartyRecord:
             self._run = params.continued.model_copy(deep=True)
             return
         stream = workflow.info().workflow_id
-        facts = await workflow.execute_activity_method(
+        facts = await run_step(
             CoordinationActivities.read_stream_facts,
             stream,
-            start_to_close_timeout=READ_TIMEOUT,
+            limit=READ_TIMEOUT,
             summary="Read the Party record's event stream",
         )
         if facts.events:
@@ -196,6 +199,12 @@ class PartyRecord:
             wake = _midnight(min(moments))
             timeout = max(wake - workflow.now(), timedelta(0))
             summary = "an instrument stops counting or the monthly review falls due"
+        if workflow.patched(STEADY_ALARM_PATCH):
+            # one timer kept while the moment stays the same, not one per message
+            self._alarm.set(_midnight(min(moments)) if moments else None, summary)
+            await workflow.wait_condition(lambda: self._changed or self._alarm.rang)
+            self._changed = False
+            return
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(
                 lambda: self._changed, timeout=timeout, timeout_summary=summary
@@ -539,12 +548,11 @@ class PartyRecord:
             for e in events
         ]
         try:
-            return await workflow.execute_activity_method(
-                CaseActivities.append_events,
+            return await append(
                 AppendRequest(
                     stream_id=info.workflow_id, expected_version=expected_version, events=new
                 ),
-                start_to_close_timeout=APPEND_TIMEOUT,
+                limit=APPEND_TIMEOUT,
                 summary=", ".join(_type_of(e) for e in events),
             )
         except ActivityError as err:

@@ -54,6 +54,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.view import CaseView, RejectedMessage, build_view, case_summary
     from eventstore.models import AppendResult, NewEvent, UserIdClaimChange
     from workflows import limits, names
+    from workflows.alarm import STEADY_ALARM_PATCH, Alarm
     from workflows.errors import Refusal, domain_refusal, refusal, shorten
     from workflows.io import CarriedState, CaseResult, UpdateResult, WorkflowInput
     from workflows.messages import (
@@ -66,6 +67,7 @@ with workflow.unsafe.imports_passed_through():
         update_handler,
     )
     from workflows.senders import LEGACY, Origin, event_metadata, signal_origin, update_origin
+    from workflows.steps import append, run_step
 
 # Each activity's timeout fits what it does; Temporal retries a timed-out attempt.
 APPEND_TIMEOUT = timedelta(seconds=30)
@@ -93,7 +95,6 @@ READ_TIMEOUT = timedelta(seconds=30)
 """Reading another workflow (a query) or signalling it (signal-with-start)."""
 REJECTED_KEPT = 50
 """Refused signals listed in the case (the newest); each entry is bounded too."""
-"""Refused signals listed in the case (the newest); each entry is bounded too."""
 
 
 @workflow.defn(name=names.WORKFLOW_TYPE)
@@ -118,6 +119,7 @@ class UserEntryProcess:
         self._search_attrs: tuple[object, ...] = ()
         self._party_poked = False
         self._told_party: tuple[object, ...] = ()
+        self._alarm = Alarm()
 
     # -- the process ---------------------------------------------------------------------
 
@@ -223,20 +225,20 @@ class UserEntryProcess:
         started_on = opened.effective_on
         # cover the mandate date too, so "working days left" is known for it
         first_year = min(started_on.year, (opened.mandate_due_on or started_on).year) - 1
-        calendar = await workflow.execute_activity_method(
+        calendar = await run_step(
             CaseActivities.load_calendar,
             CalendarRequest(
                 region=params.calendar_region,
                 first_year=first_year,
                 last_year=today.year + 6,
             ),
-            start_to_close_timeout=LOOKUP_TIMEOUT,
+            limit=LOOKUP_TIMEOUT,
             summary="Load the Working-Day calendar",
         )
-        version = await workflow.execute_activity_method(
+        version = await run_step(
             CaseActivities.stream_version,
             workflow.info().workflow_id,
-            start_to_close_timeout=LOOKUP_TIMEOUT,
+            limit=LOOKUP_TIMEOUT,
             summary="Find where the case's event stream ends",
         )
         appended = await self._append(
@@ -270,7 +272,7 @@ class UserEntryProcess:
         if facts == self._told_party:
             return
         party = case.party
-        await workflow.execute_activity_method(
+        await run_step(
             CoordinationActivities.signal_with_start,
             SignalWithStartRequest(
                 workflow_id=names.party_record_id(party.party_id),
@@ -281,7 +283,7 @@ class UserEntryProcess:
                 signal_payload={"case_id": case.case_id},
                 static_summary=f"{party.party_name} - Party record",
             ),
-            start_to_close_timeout=READ_TIMEOUT,
+            limit=READ_TIMEOUT,
             summary="Tell the Party record about this case",
         )
         self._told_party = facts
@@ -327,6 +329,14 @@ class UserEntryProcess:
             horizon = self._calendar_horizon()
             if deadline is None or horizon < deadline:
                 deadline, summary = horizon, "extend the Working-Day calendar"
+        if workflow.patched(STEADY_ALARM_PATCH):
+            # one timer kept while the moment stays the same, not one per message
+            self._alarm.set(deadline, summary)
+            await workflow.wait_condition(
+                lambda: self._changed or self.case.status != "open" or self._alarm.rang
+            )
+            self._changed = False
+            return
         timeout = None if deadline is None else max(deadline - workflow.now(), timedelta(0))
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(
@@ -346,14 +356,14 @@ class UserEntryProcess:
             return
         if not workflow.patched(CALENDAR_HORIZON_PATCH):
             return
-        later = await workflow.execute_activity_method(
+        later = await run_step(
             CaseActivities.load_calendar,
             CalendarRequest(
                 region=self.calendar.region,
                 first_year=self.calendar.last_year + 1,
                 last_year=self._today().year + 6,
             ),
-            start_to_close_timeout=LOOKUP_TIMEOUT,
+            limit=LOOKUP_TIMEOUT,
             summary="Extend the Working-Day calendar",
         )
         self.run_state.calendar = self.calendar.extended(later)
@@ -380,7 +390,7 @@ class UserEntryProcess:
             if recipient in self.case.notices_queued:
                 continue
             notice_id = str(workflow.uuid4())
-            await workflow.execute_activity_method(
+            await run_step(
                 CaseActivities.queue_completion_notice,
                 QueueNoticeRequest(
                     notice_id=notice_id,
@@ -391,7 +401,7 @@ class UserEntryProcess:
                     user_id=case.user_id.accepted or "",
                     completed_on=case.completed_on.isoformat() if case.completed_on else "",
                 ),
-                start_to_close_timeout=APPEND_TIMEOUT,
+                limit=APPEND_TIMEOUT,
                 summary=f"Queue the completion notice to the {recipient}",
             )
             await self._decide_and_persist(
@@ -420,14 +430,14 @@ class UserEntryProcess:
         self._publish()
         await workflow.wait_condition(lambda: self.case.panel_paper_on is not None)
         if "sec_panel" not in self.case.notified:
-            await workflow.execute_activity_method(
+            await run_step(
                 CaseActivities.mark_notice_delivered,
                 DeliveredElsewhere(
                     notice_id=self.case.notices_queued["sec_panel"],
                     channel="panel_information_paper",
                     reference=self.case.panel_paper_reference,
                 ),
-                start_to_close_timeout=APPEND_TIMEOUT,
+                limit=APPEND_TIMEOUT,
                 summary="The Panel was informed by an information paper",
             )
             await self._decide_and_persist(
@@ -784,15 +794,14 @@ class UserEntryProcess:
             if case is not None
         ]
         try:
-            return await workflow.execute_activity_method(
-                CaseActivities.append_events,
+            return await append(
                 AppendRequest(
                     stream_id=info.workflow_id,
                     expected_version=expected_version,
                     events=new,
                     claims=claims,
                 ),
-                start_to_close_timeout=APPEND_TIMEOUT,
+                limit=APPEND_TIMEOUT,
                 summary=", ".join(e.type for e in events),
             )
         except ActivityError as err:

@@ -99,7 +99,8 @@ async def test_search_attributes_follow_the_stage(harness: Harness) -> None:
 
 
 async def calendar_snapshots(handle: WorkflowHandle[Any, Any]) -> list[WorkingDayCalendar]:
-    """Every Working-Day calendar the case loaded, in order, as recorded in its history."""
+    """Every Working-Day calendar the case loaded, in order, as recorded in its history: as the
+    results of regular activities (histories before local-steps-2026-12) or of local ones."""
     history = (await handle.fetch_history()).events
     loads = {
         e.event_id
@@ -107,16 +108,24 @@ async def calendar_snapshots(handle: WorkflowHandle[Any, Any]) -> list[WorkingDa
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
         and e.activity_task_scheduled_event_attributes.activity_type.name == "load_calendar"
     }
+    convert = DATA_CONVERTER.payload_converter
     snapshots: list[WorkingDayCalendar] = []
     for e in history:
-        if e.event_type != EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-            continue
-        done = e.activity_task_completed_event_attributes
-        if done.scheduled_event_id in loads:
-            [calendar] = DATA_CONVERTER.payload_converter.from_payloads(
-                done.result.payloads, [WorkingDayCalendar]
-            )
-            snapshots.append(calendar)
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+            done = e.activity_task_completed_event_attributes
+            if done.scheduled_event_id in loads:
+                [calendar] = convert.from_payloads(done.result.payloads, [WorkingDayCalendar])
+                snapshots.append(calendar)
+        elif e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+            marker = e.marker_recorded_event_attributes
+            if marker.marker_name != "core_local_activity":
+                continue
+            [data] = convert.from_payloads(marker.details["data"].payloads, [dict])
+            if data.get("activity_type") == "load_calendar":
+                [calendar] = convert.from_payloads(
+                    marker.details["result"].payloads, [WorkingDayCalendar]
+                )
+                snapshots.append(calendar)
     return snapshots
 
 

@@ -2,10 +2,12 @@
 
 A run's history holds, as payloads, everything the workflow decided: each ``append_events``
 activity's request carries the events with their ids, types, data and metadata, and its result
-the versions and positions the store gave them. The start input of a continued run carries the
-state the previous run handed over, and its close holds the result or the state handed on. So
-the history alone tells which events the store must hold and what state they fold into - no
-worker, no database and no network needed, which is what lets a bundle be checked offline.
+the versions and positions the store gave them; since ``local-steps-2026-12`` the append is the
+local activity ``record_events``, whose one marker holds the request and the result together.
+The start input of a continued run carries the state the previous run handed over, and its
+close holds the result or the state handed on. So the history alone tells which events the
+store must hold and what state they fold into - no worker, no database and no network
+needed, which is what lets a bundle be checked offline.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 
-from activities.case import AppendRequest
+from activities.case import AppendRequest, RecordedAppend
 from domain.history import fold_stored
 from domain.state import CaseState
 from eventstore.models import AppendResult, NewEvent
@@ -30,6 +32,9 @@ from workflows.io import CarriedState, CaseResult, WorkflowInput
 
 APPEND_ACTIVITY = "append_events"
 """The registered name of the activity that appends a run's events (kept across renames)."""
+LOCAL_APPEND_ACTIVITY = "record_events"
+"""The same append run as a local activity: its marker holds the request and the result."""
+LOCAL_ACTIVITY_MARKER = "core_local_activity"
 
 Source = Literal["temporal", "archive", "bundle"]
 
@@ -151,6 +156,21 @@ def decode_run(history: WorkflowHistory, source: Source) -> RunRecord:
                             event=new,
                         )
                     )
+        elif kind == EventType.EVENT_TYPE_MARKER_RECORDED:
+            recorded = _local_append(event)
+            if recorded is not None:
+                if run.first_expected_version is None:
+                    run.first_expected_version = recorded.request.expected_version
+                for i, new in enumerate(recorded.request.events):
+                    run.appended.append(
+                        AppendedEvent(
+                            run_id=run.run_id,
+                            history_event_id=event.event_id,
+                            version=recorded.result.first_version + i,
+                            position=recorded.result.positions[i],
+                            event=new,
+                        )
+                    )
         elif kind in _ACTIVITY_FAILS:
             # The append failed for good: the workflow holds nothing of it.
             scheduled.pop(_scheduled_id(event), None)
@@ -169,6 +189,23 @@ _ACTIVITY_FAILS = (
     EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
     EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED,
 )
+
+
+def _local_append(event: HistoryEvent) -> RecordedAppend | None:
+    """The append a local activity's marker records, if it is one that completed (a failed
+    attempt records a failure and no result: nothing was stored)."""
+    marker = event.marker_recorded_event_attributes
+    if marker.marker_name != LOCAL_ACTIVITY_MARKER or marker.HasField("failure"):
+        return None
+    data = marker.details.get("data")
+    result = marker.details.get("result")
+    if data is None or result is None:
+        return None
+    about = _decode(data, None)
+    if not isinstance(about, dict) or about.get("activity_type") != LOCAL_APPEND_ACTIVITY:
+        return None
+    recorded: RecordedAppend = _decode(result, RecordedAppend)
+    return recorded
 
 
 def _scheduled_id(event: HistoryEvent) -> int:
