@@ -24,9 +24,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import json
 import logging
 import os
+import pstats
 import resource
 import secrets
 import shutil
@@ -34,9 +36,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -47,6 +50,7 @@ import asyncpg
 import psutil
 from bare_workflow import BARE_WORKFLOW, INSERT_ACTIVITY, STEP_UPDATE, BareCase
 from temporalio import activity
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.runtime import MetricBuffer, Runtime, TelemetryConfig
 from temporalio.worker import Worker
@@ -115,9 +119,14 @@ class TimedStory(Story):
     """The demo's story of a Party record, its updates timed and its waits polled finely."""
 
     timer: Timer
+    record_open = False
 
     async def party_send(self, name: str, on: date | None = None, **payload: Any) -> dict[str, Any]:
-        """An update to the Party record, timed like the case's own."""
+        """An update to the Party record, timed like the case's own once the record is open
+        (the case opens it moments after its start: that wait is the client's, not timed)."""
+        if not self.record_open:
+            await self.holds("its Party record", lambda v: isinstance(v.get("party_record"), dict))
+            self.record_open = True
         with self.timer.timing(name):
             return await super().party_send(name, on, **payload)
 
@@ -315,12 +324,17 @@ class Round:
         return len(self.latencies)
 
 
-async def history_events(client: Client, wid: str) -> int:
-    """Events in every run of one workflow's history."""
-    count = 0
-    async for _ in client.get_workflow_handle(wid).fetch_history_events():
-        count += 1
-    return count
+HISTORY_KINDS: dict[str, Counter[str]] = defaultdict(Counter)
+"""Event types in the history of the first case of each kind's last round (and its record)."""
+
+
+async def history_events(client: Client, wid: str, kind: str) -> int:
+    """Events in one workflow's history (its first run), counted by type under ``kind``."""
+    kinds: Counter[str] = Counter()
+    async for event in client.get_workflow_handle(wid).fetch_history_events():
+        kinds[EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")] += 1
+    HISTORY_KINDS[kind] = kinds
+    return sum(kinds.values())
 
 
 async def projector_caught_up(pool: asyncpg.Pool, within: float = 60.0) -> float | None:
@@ -442,11 +456,41 @@ async def one_round(
     if kind == "uep":
         result.caught_up_after = await projector_caught_up(pool)
         pid = ids[0].removeprefix("uep-").removesuffix("-gas_supplier")
-        result.history_events = await history_events(client, ids[0])
-        result.extra["party_record_events"] = await history_events(client, party_record_id(pid))
+        result.history_events = await history_events(client, ids[0], "uep case")
+        result.extra["party_record_events"] = await history_events(
+            client, party_record_id(pid), "uep Party record"
+        )
     else:
-        result.history_events = await history_events(client, ids[0])
+        result.history_events = await history_events(client, ids[0], "bare")
     return result
+
+
+class ThreadProfiles:
+    """cProfile in every thread (the SDK runs workflow tasks on a thread pool), merged."""
+
+    def __init__(self) -> None:
+        self.profiles: list[cProfile.Profile] = []
+
+    def start(self) -> None:
+        """Profile this thread and every thread started from now on."""
+
+        def begin(*_: Any) -> None:
+            profile = cProfile.Profile()
+            self.profiles.append(profile)
+            profile.enable()  # replaces this hook in the thread
+
+        threading.setprofile(begin)
+        begin()
+
+    def dump(self, path: str) -> None:
+        """Stop every profile and write them as one pstats file."""
+        threading.setprofile(None)
+        for profile in self.profiles:
+            profile.disable()
+        stats = pstats.Stats(self.profiles[0])
+        for profile in self.profiles[1:]:
+            stats.add(profile)
+        stats.dump_stats(path)
 
 
 async def main(args: argparse.Namespace) -> list[Round]:
@@ -489,12 +533,18 @@ async def main(args: argparse.Namespace) -> list[Round]:
                 await bare_case(client, queues["bare"], Timer(), 900_001)
                 await projector_caught_up(pool)
                 n = 0
+                profiles = ThreadProfiles()
+                if args.profile:
+                    profiles.start()
+                kinds = [k for k in KINDS if k in args.kinds.split(",")]
                 for r in range(args.rounds):
-                    for kind in KINDS if r % 2 == 0 else tuple(reversed(KINDS)):
+                    for kind in kinds if r % 2 == 0 else list(reversed(kinds)):
                         done = await one_round(kind, n, args, client, queues, procs, metrics, pool)
                         n += args.cases
                         rounds.append(done)
                         print(_round_line(r, done), flush=True)
+                if args.profile:
+                    profiles.dump(args.profile)
             await store.close()
     finally:
         await pool.close()
@@ -546,8 +596,8 @@ def _round_line(r: int, done: Round) -> str:
 
 def report(rounds: list[Round], args: argparse.Namespace) -> None:
     """The table, the ratios and the breakdown."""
-    figures: dict[str, dict[str, float]] = {}
-    for kind in KINDS:
+    figures: dict[str, dict[str, float]] = {"bare": {}}
+    for kind in [k for k in KINDS if any(r.kind == k for r in rounds)]:
         mine = [r for r in rounds if r.kind == kind]
         lat = [x for r in mine for x in r.latencies]
         updates = sum(r.updates for r in mine)
@@ -604,6 +654,10 @@ def report(rounds: list[Round], args: argparse.Namespace) -> None:
             f"  {name:<38} p50 {statistics.median(values) * 1000:6.1f}  "
             f"p95 {_pct(values, 0.95) * 1000:6.1f}"
         )
+    print("history of one case, events by type:")
+    for kind, counted in HISTORY_KINDS.items():
+        shown = ", ".join(f"{name} {n}" for name, n in counted.most_common())
+        print(f"  {kind} ({sum(counted.values())}): {shown}")
     lags = [r.caught_up_after for r in uep_rounds]
     shown = ", ".join("-" if x is None else f"{x:.2f}" for x in lags)
     print(f"projector at head after the last case of each uep round (s): {shown}")
@@ -616,6 +670,10 @@ if __name__ == "__main__":
     parser.add_argument("--cases", type=int, default=40, help="cases of each kind a round")
     parser.add_argument("--concurrency", type=int, default=8, help="cases in flight at once")
     parser.add_argument("--rounds", type=int, default=6, help="rounds of each kind")
+    parser.add_argument(
+        "--profile", metavar="FILE", help="cProfile every thread of this process over the rounds"
+    )
+    parser.add_argument("--kinds", default="bare,uep", help="which kinds to run (bare,uep)")
     arguments = parser.parse_args()
     report(asyncio.run(main(arguments)), arguments)
     sys.stdout.flush()
