@@ -185,3 +185,27 @@ async def test_a_lower_limit_in_the_memo_rolls_the_case_over(harness: Harness) -
     )
     replayed = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert replayed.replay_failure is None
+
+
+async def _timers_started(handle: WorkflowHandle[Any, Any]) -> int:
+    kinds = [e.event_type async for e in handle.fetch_history_events()]
+    return kinds.count(EventType.EVENT_TYPE_TIMER_STARTED)
+
+
+async def test_messages_that_leave_the_deadlines_alone_start_no_timer(harness: Harness) -> None:
+    """The main loop keeps its one timer while the moment it waits for stays the same
+    (steady-alarm-2026-12): ten refused messages wake the case ten times and start no timer;
+    before, each turn started one and cancelled it."""
+    today = await story.today(harness)
+    handle = await story.start(harness, UserRole.GAS_SUPPLIER, today - timedelta(days=200))
+    await story.opened(handle)
+    before = await _timers_started(handle)
+    assert before >= 1  # the calendar horizon, at least
+    for n in range(10):
+        await story.signal(handle, "verify_evidence", requirement="uept", message_id=f"r{n}")
+    await story.until(
+        handle,
+        lambda v: {f"r{n}" for n in range(10)} <= {r["message_id"] for r in v["rejected_messages"]},
+        "the ten refusals listed",
+    )
+    assert await _timers_started(handle) == before
