@@ -142,8 +142,12 @@ class Projector:
         gap_timeout: float = 5.0,
         before_commit: BeforeCommit | None = None,
         reconnect_wait_max: float = 10.0,
+        coalesce: float = 0.0,
     ) -> None:
         self._pool = pool
+        # Following, a wake-up waits this long before applying, so the appends of a burst
+        # (group-committed by several workers' cases) share one transaction per read model.
+        self._coalesce = coalesce
         self._projections = {p.name: p for p in projections}
         self._batch_size = batch_size
         self._poll_interval = poll_interval
@@ -331,6 +335,8 @@ class Projector:
                 await self.catch_up()
                 await self._observe()
                 await self._wait_for_wake(self._poll_interval, stopper)
+                if self._coalesce and self._wake.is_set() and not stop.is_set():
+                    await asyncio.sleep(self._coalesce)
         finally:
             stopper.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -78,6 +78,13 @@ class Settings(BaseSettings):
         default=300.0,
         description="Seconds an event may wait for the projector before /readyz says not ready.",
     )
+    projector_coalesce: float = Field(
+        default=0.05,
+        ge=0.0,
+        le=1.0,
+        description="Seconds the projector lets a burst of appends gather before applying it "
+        "(one transaction per read model for the lot); 0 applies each wake-up at once.",
+    )
 
 
 def get_settings() -> Settings:

@@ -159,6 +159,32 @@ async def test_a_missed_notification_is_covered_by_polling(
     assert await pool.fetchval("SELECT max(position) FROM seen") == head + 1
 
 
+async def test_a_burst_of_appends_is_applied_in_one_batch_when_coalescing(
+    pg_store: PostgresEventStore, pool: asyncpg.Pool
+) -> None:
+    """Following, a wake-up waits ``coalesce`` seconds before applying: the appends that land
+    meanwhile share the batch (one transaction per read model), where without it each wake-up
+    would apply what it found at once."""
+    head = await fill(pg_store, streams=1, per_stream=1)
+    batches: list[int] = []
+
+    async def count(name: str, position: int) -> None:
+        batches.append(position)
+
+    projector = Projector(pool, [SEEN], coalesce=2.0, poll_interval=60.0, before_commit=count)
+    stop = asyncio.Event()
+    running = asyncio.create_task(projector.run(stop))
+    await projector.wait_for("seen", head)
+    caught_up = len(batches)
+    for n in range(10):  # a burst well inside the two seconds
+        await pg_store.append(f"burst{n}", [ev(n=n)], 0)
+    await projector.wait_for("seen", head + 10, within=30)
+    stop.set()
+    await running
+
+    assert batches[caught_up:] == [head + 10]
+
+
 async def test_a_gap_that_does_not_fill_stops_the_projector(
     pg_store: PostgresEventStore, pool: asyncpg.Pool
 ) -> None:

@@ -190,7 +190,7 @@ async def run_projector(stop: asyncio.Event, config: Settings | None = None) -> 
     health.start()
     try:
         pool = await connect.service_pool(config, max_size=10)
-        projector = Projector(pool, all_projections())
+        projector = Projector(pool, all_projections(), coalesce=config.projector_coalesce)
 
         async def following() -> str:
             state = projector.state
