@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import shutil
 import sys
@@ -37,6 +38,7 @@ from uep.devstack.temporal import (
     start_dev_server,
     wait_until_ready,
 )
+from uep.logging import configure_logging
 from uep.settings import Settings
 from worker import WORKFLOWS, build_worker
 from workflows.names import STATE_QUERY, WORKFLOW_TYPE, workflow_id
@@ -83,6 +85,7 @@ async def flooded_case(client: Client, queue: str, n: int, signals: int) -> str 
 
 
 async def main(args: argparse.Namespace) -> int:
+    configure_logging("json", level=logging.WARNING)
     folder = Path(tempfile.mkdtemp(prefix="uep-flood-"))
     settings = Settings(state_dir=folder, pg_port=free_port())
     url = await fresh_database(settings)

@@ -15,6 +15,9 @@ from datetime import datetime
 
 from temporalio import workflow
 
+SERIAL_OPENING_PATCH = "serial-opening-2026-12"
+"""Messages arriving while a workflow opens wait until it has opened (decided at init); older
+histories ran their sender checks alongside the opening, which did not always replay."""
 STEADY_ALARM_PATCH = "steady-alarm-2026-12"
 """A main loop keeps one timer while its moment stays the same; older histories start and
 cancel one on every turn."""

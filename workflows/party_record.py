@@ -51,7 +51,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.view import RejectedMessage
     from eventstore.models import AppendResult, NewEvent
     from workflows import limits, names
-    from workflows.alarm import STEADY_ALARM_PATCH, Alarm
+    from workflows.alarm import SERIAL_OPENING_PATCH, STEADY_ALARM_PATCH, Alarm
     from workflows.errors import Refusal, domain_refusal, refusal, shorten
     from workflows.messages import (
         fingerprint,
@@ -90,6 +90,11 @@ class PartyRecord:
         self._lock = asyncio.Lock()
         self._changed = False
         self._alarm = Alarm()
+        # Messages that arrive while the workflow opens wait for it before they run anything
+        # that becomes a command (a patch, the sender check, the identity lookup): run
+        # alongside the opening, their order could differ on replay. Decided here, before any
+        # handler runs, so the patch marker comes first in every new history.
+        self._serial_opening = workflow.patched(SERIAL_OPENING_PATCH)
         self._pending_rejected: list[RejectedMessage] = []
         self._published: tuple[object, ...] = ()
 
@@ -403,6 +408,8 @@ class PartyRecord:
 
     async def _apply_update(self, name: str, args: tuple[Any, ...]) -> PartyUpdateResult:
         command = parse_message(name, args, pc.PARTY_MESSAGES)
+        if self._serial_opening:
+            await self._opened()
         origin = await update_origin(name)
         await workflow.wait_condition(lambda: self._run is not None)
         async with self._lock:
@@ -432,6 +439,12 @@ class PartyRecord:
             self._remember(run, name, command, types)
             return self._result(types)
 
+    async def _opened(self) -> None:
+        """Until the workflow has opened (or its start was refused)."""
+        await workflow.wait_condition(
+            lambda: self._run is not None or self._start_error is not None
+        )
+
     async def _apply_signal(self, name: str, args: tuple[Any, ...]) -> None:
         try:
             command = parse_message(name, args, pc.PARTY_MESSAGES)
@@ -441,6 +454,8 @@ class PartyRecord:
         if not command.message_id:
             self._reject(name, None, f"{name}: message_id is required on a signal")
             return
+        if self._serial_opening:
+            await self._opened()
         try:
             origin = await signal_origin(name, command.message_id)
         except ApplicationError as err:

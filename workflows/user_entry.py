@@ -54,7 +54,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.view import CaseView, RejectedMessage, build_view, case_summary
     from eventstore.models import AppendResult, NewEvent, UserIdClaimChange
     from workflows import limits, names
-    from workflows.alarm import STEADY_ALARM_PATCH, Alarm
+    from workflows.alarm import SERIAL_OPENING_PATCH, STEADY_ALARM_PATCH, Alarm
     from workflows.errors import Refusal, domain_refusal, refusal, shorten
     from workflows.io import CarriedState, CaseResult, UpdateResult, WorkflowInput
     from workflows.messages import (
@@ -120,6 +120,11 @@ class UserEntryProcess:
         self._party_poked = False
         self._told_party: tuple[object, ...] = ()
         self._alarm = Alarm()
+        # Messages that arrive while the workflow opens wait for it before they run anything
+        # that becomes a command (a patch, the sender check, the identity lookup): run
+        # alongside the opening, their order could differ on replay. Decided here, before any
+        # handler runs, so the patch marker comes first in every new history.
+        self._serial_opening = workflow.patched(SERIAL_OPENING_PATCH)
 
     # -- the process ---------------------------------------------------------------------
 
@@ -629,6 +634,8 @@ class UserEntryProcess:
 
     async def _apply_update(self, name: str, args: tuple[Any, ...]) -> UpdateResult:
         command = parse_message(name, args)
+        if self._serial_opening:
+            await self._opened()
         origin = await update_origin(name)
         await workflow.wait_condition(lambda: self._run is not None)
         async with self._lock:
@@ -661,6 +668,12 @@ class UserEntryProcess:
             self._remember(run, name, command, types)
             return self._result(types)
 
+    async def _opened(self) -> None:
+        """Until the workflow has opened (or its start was refused)."""
+        await workflow.wait_condition(
+            lambda: self._run is not None or self._start_error is not None
+        )
+
     def _remember(self, run: CarriedState, name: str, command: c.Command, types: list[str]) -> None:
         """Remember an applied message by its id and content, so a repeat changes nothing."""
         if command.message_id:
@@ -678,6 +691,8 @@ class UserEntryProcess:
                 name, None, f"{name}: message_id is required on a signal, so a repeat is harmless"
             )
             return
+        if self._serial_opening:
+            await self._opened()
         try:
             origin = await signal_origin(name, command.message_id)
         except ApplicationError as err:
