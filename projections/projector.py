@@ -101,8 +101,15 @@ DATABASE_GONE: tuple[type[Exception], ...] = (
 )
 """Errors that mean PostgreSQL is (for now) out of reach: reconnect, never exit."""
 
-NOT_PREPARED: tuple[type[Exception], ...] = (NotAtHead, asyncpg.InsufficientPrivilegeError)
-"""The schema or a read model needs `uep migrate` (the owner's job): wait for it."""
+NOT_PREPARED: tuple[type[Exception], ...] = (
+    NotAtHead,
+    asyncpg.InsufficientPrivilegeError,
+    asyncpg.UniqueViolationError,
+    asyncpg.DuplicateTableError,
+)
+"""The schema or a read model needs `uep migrate` (the owner's job): wait for it. A read model
+created at the same moment by `uep migrate` (two CREATE TABLEs racing) is the same story: the
+next attempt finds it made."""
 
 
 @dataclass(frozen=True)
