@@ -55,9 +55,10 @@ async def run_step(
 
 
 async def append(request: AppendRequest, *, limit: timedelta, summary: str) -> AppendResult:
-    """Append decided events: ``record_events`` as a local activity (its marker holds the
-    request and the result, which the audit reads), or ``append_events`` in older histories.
-    The echoed request must be the one decided: anything else fails the workflow task."""
+    """Append decided events: the regular activity ``append_events`` (new runs, and histories
+    before ``local-steps-2026-12``), or in the generation-6 histories the local activity
+    ``record_events``, whose marker holds the request and the result (the audit reads it); its
+    echoed request must be the one decided, anything else fails the workflow task."""
     if not _local():
         regular: AppendResult = await workflow.execute_activity_method(
             CaseActivities.append_events, request, start_to_close_timeout=limit, summary=summary
