@@ -139,6 +139,20 @@ class TimedStory(Story):
         raise RuntimeError(f"{self.handle.id}: {what} never reached the case")
 
 
+def gas_supplier_start(party_id: str, party_name: str, started_on: date) -> dict[str, Any]:
+    """The start input of a small supplier's Gas Supplier case, begun on ``started_on``."""
+    return {
+        "party": {
+            "party_id": party_id,
+            "party_name": party_name,
+            "category": "small_supplier",
+            "licences": ["gas_supply"],
+        },
+        "role": "gas_supplier",
+        "started_on": started_on.isoformat(),
+    }
+
+
 async def uep_case(client: Client, queue: str, timer: Timer, n: int) -> str:
     """A Gas Supplier case from start to completion; returns its workflow id."""
     today = datetime.now(UTC).date()
@@ -147,16 +161,7 @@ async def uep_case(client: Client, queue: str, timer: Timer, n: int) -> str:
     wid = workflow_id(pid, "gas_supplier")
     handle = await client.start_workflow(
         WORKFLOW_TYPE,
-        {
-            "party": {
-                "party_id": pid,
-                "party_name": f"Bench {n}",
-                "category": "small_supplier",
-                "licences": ["gas_supply"],
-            },
-            "role": "gas_supplier",
-            "started_on": begun.isoformat(),
-        },
+        gas_supplier_start(pid, f"Bench {n}", begun),
         id=wid,
         task_queue=queue,
         result_type=CaseResult,

@@ -22,7 +22,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from cases import fresh_database
+from cases import fresh_database, gas_supplier_start
 from temporalio.client import Client
 from temporalio.worker import Replayer
 
@@ -51,16 +51,7 @@ async def flooded_case(client: Client, queue: str, n: int, signals: int) -> str 
     begun = datetime.now(UTC).date() - timedelta(days=200)
     handle = await client.start_workflow(
         WORKFLOW_TYPE,
-        {
-            "party": {
-                "party_id": pid,
-                "party_name": f"Flood {n}",
-                "category": "small_supplier",
-                "licences": ["gas_supply"],
-            },
-            "role": "gas_supplier",
-            "started_on": begun.isoformat(),
-        },
+        gas_supplier_start(pid, f"Flood {n}", begun),
         id=workflow_id(pid, "gas_supplier"),
         task_queue=queue,
     )
