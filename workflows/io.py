@@ -56,6 +56,11 @@ class UpdateResult(BaseModel):
     stage: str
     stream_version: int
     message: str = ""
+    position: int | None = Field(
+        default=None,
+        description="The global position of the last event this message appended (None for a "
+        "repeat or a message that appended nothing since the run began): read your write there.",
+    )
 
 
 class CaseResult(BaseModel):

@@ -90,6 +90,7 @@ class PartyRecord:
         self._lock = asyncio.Lock()
         self._changed = False
         self._alarm = Alarm()
+        self._position: int | None = None  # of this run's last append, for an update's answer
         # Messages that arrive while the workflow opens wait for it before they run anything
         # that becomes a command (a patch, the sender check, the identity lookup): run
         # alongside the opening, their order could differ on replay. Decided here, before any
@@ -518,6 +519,7 @@ class PartyRecord:
             events=types,
             stream_version=self.run_state.stream_version,
             message="already applied: this message id was seen before" if duplicate else "",
+            position=None if duplicate else self._position,
         )
 
     # -- persistence and publishing ------------------------------------------------------
@@ -536,6 +538,8 @@ class PartyRecord:
         run = self.run_state
         appended = await self._append(events, run.stream_version, command, actor, causation, origin)
         run.stream_version = appended.last_version
+        if appended.positions:
+            self._position = appended.positions[-1]
         for e in events:
             run.state = evolve_party(run.state, e)
         run.last_event = _type_of(events[-1])

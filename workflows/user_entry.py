@@ -120,6 +120,7 @@ class UserEntryProcess:
         self._party_poked = False
         self._told_party: tuple[object, ...] = ()
         self._alarm = Alarm()
+        self._position: int | None = None  # of this run's last append, for an update's answer
         # Messages that arrive while the workflow opens wait for it before they run anything
         # that becomes a command (a patch, the sender check, the identity lookup): run
         # alongside the opening, their order could differ on replay. Decided here, before any
@@ -753,6 +754,7 @@ class UserEntryProcess:
             stage=str(stage(self.case)),
             stream_version=self.run_state.stream_version,
             message="already applied: this message id was seen before" if duplicate else "",
+            position=None if duplicate else self._position,
         )
 
     # -- persistence and publishing ------------------------------------------------------
@@ -773,6 +775,8 @@ class UserEntryProcess:
             events, run.case, run.stream_version, command, actor, causation, origin
         )
         run.stream_version = appended.last_version
+        if appended.positions:
+            self._position = appended.positions[-1]
         for e in events:
             run.case = evolve(run.case, e)
         self._after_append()

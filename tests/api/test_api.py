@@ -120,13 +120,14 @@ async def test_an_allowed_update_records_the_principal_and_request_id(api: ApiSt
     assert response.status_code == 200, response.text
     answer = response.json()
     assert answer["events"] == ["SreptCompleted"]
-    assert answer["position"] > 0
-    meta = json.loads(
-        await api.pool.fetchval(
-            "SELECT metadata FROM events WHERE stream_id = $1 AND type = 'SreptCompleted'",
-            case_id,
-        )
+    stored = await api.pool.fetchrow(
+        "SELECT position, metadata FROM events WHERE stream_id = $1 AND type = 'SreptCompleted'",
+        case_id,
     )
+    assert stored is not None
+    # the workflow's answer names the event's own position (no query after the update)
+    assert answer["position"] == stored["position"]
+    meta = json.loads(stored["metadata"])
     assert meta["principal"]["kind"] == "dcc"
     assert meta["request_id"] == "req-srept-1"
     # read your write: the read waits for the position the write gave
@@ -228,6 +229,7 @@ async def test_same_idempotency_key_twice_records_once(api: ApiStack) -> None:
     )
     assert first.status_code == again.status_code == 200
     assert first.json()["events"] == again.json()["events"] == ["SreptCompleted"]
+    assert first.json()["position"] == again.json()["position"] is not None
     assert await api.events(case_id) == before + 1
 
 

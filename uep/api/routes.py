@@ -145,7 +145,8 @@ def _update_endpoint(name: str, message: Message, *, party_record: bool) -> Any:
             except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as err:
                 raise _temporal(err, workflow_id) from None
         answer = WriteAnswer.model_validate(result)
-        answer.position = await _position(svc.pool, workflow_id)
+        if answer.position is None:  # a repeat, or a run continued since the last append
+            answer.position = await _position(svc.pool, workflow_id)
         return answer
 
     return _signed_endpoint(endpoint, name, message, party_record)
