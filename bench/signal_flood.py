@@ -6,7 +6,8 @@ has listed them all, then replays the case's history against today's code. Print
 whose history failed to replay, and how many did out of N. Not a test: a reproduction of the
 fault docs/performance.md describes, and the check its fix must pass (N of N).
 
-    .venv/bin/python bench/signal_flood.py [--cases 8] [--signals 40] [--keep DIR]
+    .venv/bin/python bench/signal_flood.py [--cases 8] [--signals 40] [--when start|open]
+                                      [--keep DIR]
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def keep_history(path: Path, text: str) -> None:
 
 
 async def flooded_case(
-    client: Client, queue: str, n: int, signals: int, keep: Path | None
+    client: Client, queue: str, n: int, signals: int, keep: Path | None, when: str
 ) -> str | None:
     """One case flooded at its start; the replay failure of its history, if any."""
     pid = f"flood{n}x{uuid.uuid4().hex[:6]}"
@@ -63,6 +64,12 @@ async def flooded_case(
         id=workflow_id(pid, "gas_supplier"),
         task_queue=queue,
     )
+    if when == "open":  # as the memo-limit test: once the case has opened
+        for _ in range(1200):
+            view = await handle.query(STATE_QUERY)
+            if isinstance(view, dict) and view.get("status") == "open":
+                break
+            await asyncio.sleep(0.05)
     await asyncio.gather(
         *(
             handle.signal("verify_evidence", {"requirement": "uept", "message_id": f"v{i}"})
@@ -104,7 +111,7 @@ async def main(args: argparse.Namespace) -> int:
         queue = f"flood-{uuid.uuid4().hex[:6]}"
         async with build_worker(client, PostgresEventStore(pool), queue, channel=MemoryChannel()):
             for n in range(args.cases):
-                failure = await flooded_case(client, queue, n, args.signals, args.keep)
+                failure = await flooded_case(client, queue, n, args.signals, args.keep, args.when)
                 if failure is not None:
                     failed += 1
                     print(f"case {n}: does not replay: {failure[:240]}", flush=True)
@@ -124,6 +131,12 @@ if __name__ == "__main__":
     )
     parser.add_argument("--cases", type=int, default=8)
     parser.add_argument("--signals", type=int, default=40)
+    parser.add_argument(
+        "--when",
+        choices=("start", "open"),
+        default="start",
+        help="flood right after the start (default) or once the case has opened",
+    )
     parser.add_argument(
         "--keep", type=Path, default=None, help="write each history that fails to replay here"
     )

@@ -63,8 +63,17 @@ with workflow.unsafe.imports_passed_through():
         update_handler,
     )
     from workflows.party_io import PartyCarried, PartyRecordStart, PartyResult, PartyUpdateResult
-    from workflows.senders import LEGACY, Origin, event_metadata, signal_origin, update_origin
-    from workflows.steps import append, run_step
+    from workflows.patches import decide_patches_first
+    from workflows.senders import (
+        LEGACY,
+        SIGNED_SENDERS_PATCH,
+        UI_IDENTITY_PATCH,
+        Origin,
+        event_metadata,
+        signal_origin,
+        update_origin,
+    )
+    from workflows.steps import REGULAR_STEPS_PATCH, append, run_step
 
 APPEND_TIMEOUT = timedelta(seconds=30)
 READ_TIMEOUT = timedelta(seconds=30)
@@ -96,6 +105,10 @@ class PartyRecord:
         # alongside the opening, their order could differ on replay. Decided here, before any
         # handler runs, so the patch marker comes first in every new history.
         self._serial_opening = workflow.patched(SERIAL_OPENING_PATCH)
+        # every patch a new run asks about later, asked now (workflows/patches.py)
+        decide_patches_first(
+            SIGNED_SENDERS_PATCH, UI_IDENTITY_PATCH, REGULAR_STEPS_PATCH, STEADY_ALARM_PATCH
+        )
         self._pending_rejected: list[RejectedMessage] = []
         self._published: tuple[object, ...] = ()
 

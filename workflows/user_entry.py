@@ -66,8 +66,17 @@ with workflow.unsafe.imports_passed_through():
         single_argument,
         update_handler,
     )
-    from workflows.senders import LEGACY, Origin, event_metadata, signal_origin, update_origin
-    from workflows.steps import append, run_step
+    from workflows.patches import decide_patches_first
+    from workflows.senders import (
+        LEGACY,
+        SIGNED_SENDERS_PATCH,
+        UI_IDENTITY_PATCH,
+        Origin,
+        event_metadata,
+        signal_origin,
+        update_origin,
+    )
+    from workflows.steps import REGULAR_STEPS_PATCH, append, run_step
 
 # Each activity's timeout fits what it does; Temporal retries a timed-out attempt.
 APPEND_TIMEOUT = timedelta(seconds=30)
@@ -126,6 +135,16 @@ class UserEntryProcess:
         # alongside the opening, their order could differ on replay. Decided here, before any
         # handler runs, so the patch marker comes first in every new history.
         self._serial_opening = workflow.patched(SERIAL_OPENING_PATCH)
+        # every patch a new run asks about later, asked now: a patch first asked when a local
+        # activity's answer arrives can replay in the wrong workflow task (workflows/patches.py)
+        decide_patches_first(
+            SIGNED_SENDERS_PATCH,
+            UI_IDENTITY_PATCH,
+            PARTY_RECORD_PATCH,
+            REGULAR_STEPS_PATCH,
+            CALENDAR_HORIZON_PATCH,
+            STEADY_ALARM_PATCH,
+        )
 
     # -- the process ---------------------------------------------------------------------
 

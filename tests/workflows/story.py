@@ -387,8 +387,24 @@ async def party_credit(
     await until(handle, credit_met, "the credit position reached the case")
 
 
-HISTORY_GENERATION = 8
+HISTORY_GENERATION = 9
 """Bump when the workflow's commands change (behind ``workflow.patched``), then record."""
+
+
+async def replays(handle: WorkflowHandle[Any, Any]) -> bool:
+    """Whether the run's history, as it stands, replays against today's code."""
+    from temporalio.worker import Replayer
+
+    from uep.converter import DATA_CONVERTER
+    from worker import WORKFLOWS
+    from workflows.senders import replay_interceptors
+
+    replayer = Replayer(
+        workflows=list(WORKFLOWS), interceptors=replay_interceptors(), data_converter=DATA_CONVERTER
+    )
+    history = await handle.fetch_history()
+    replayed = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    return replayed.replay_failure is None
 
 
 async def record_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
