@@ -30,6 +30,8 @@ class Alarm:
         self._at: datetime | None = None
         self._timer: asyncio.Task[None] | None = None
         self._passed = False
+        self.rings = 0
+        """Timers of this alarm that fired in this run (each one an event in history)."""
 
     def set(self, at: datetime | None, summary: str | None = None) -> None:
         """Ring at ``at`` (now, if it has passed). A pending timer for the same moment is kept;
@@ -45,6 +47,11 @@ class Alarm:
         self._passed = at is not None and at <= workflow.now()
         if at is not None and not self._passed:
             self._timer = asyncio.create_task(workflow.sleep(at - workflow.now(), summary=summary))
+            self._timer.add_done_callback(self._count)
+
+    def _count(self, timer: asyncio.Task[None]) -> None:
+        if not timer.cancelled() and timer.exception() is None:
+            self.rings += 1
 
     @property
     def rang(self) -> bool:

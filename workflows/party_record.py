@@ -52,6 +52,7 @@ with workflow.unsafe.imports_passed_through():
     from eventstore.models import AppendResult, NewEvent
     from workflows import limits, names
     from workflows.alarm import SERIAL_OPENING_PATCH, STEADY_ALARM_PATCH, Alarm
+    from workflows.arrivals import ARRIVAL_ORDER_PATCH, ArrivalOrder
     from workflows.errors import Refusal, domain_refusal, refusal, shorten
     from workflows.messages import (
         fingerprint,
@@ -66,6 +67,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.patches import decide_patches_first
     from workflows.senders import (
         LEGACY,
+        REGULAR_SENDER_CHECK_PATCH,
         SIGNED_SENDERS_PATCH,
         UI_IDENTITY_PATCH,
         Origin,
@@ -100,6 +102,7 @@ class PartyRecord:
         self._changed = False
         self._alarm = Alarm()
         self._position: int | None = None  # of this run's last append, for an update's answer
+        self._messages = 0  # signals and accepted updates this run took (limits.run_is_full)
         # Messages that arrive while the workflow opens wait for it before they run anything
         # that becomes a command (a patch, the sender check, the identity lookup): run
         # alongside the opening, their order could differ on replay. Decided here, before any
@@ -107,8 +110,14 @@ class PartyRecord:
         self._serial_opening = workflow.patched(SERIAL_OPENING_PATCH)
         # every patch a new run asks about later, asked now (workflows/patches.py)
         decide_patches_first(
-            SIGNED_SENDERS_PATCH, UI_IDENTITY_PATCH, REGULAR_STEPS_PATCH, STEADY_ALARM_PATCH
+            SIGNED_SENDERS_PATCH,
+            UI_IDENTITY_PATCH,
+            REGULAR_STEPS_PATCH,
+            STEADY_ALARM_PATCH,
+            limits.COUNTED_ROLLOVER_PATCH,
+            REGULAR_SENDER_CHECK_PATCH,
         )
+        self._order = ArrivalOrder(workflow.patched(ARRIVAL_ORDER_PATCH))
         self._pending_rejected: list[RejectedMessage] = []
         self._published: tuple[object, ...] = ()
 
@@ -265,9 +274,17 @@ class PartyRecord:
         return bool(state.cases) and not state.open_cases() and not held
 
     def _history_is_long(self) -> bool:
+        """Whether the run should hand over (limits.run_is_full says why it counts)."""
         info = workflow.info()
+        if workflow.patched(limits.COUNTED_ROLLOVER_PATCH):
+            continued = self._input is not None and self._input.continued is not None
+            long = limits.run_is_full(
+                limits.HISTORY_EVENTS_LIMIT, self._messages, self._alarm.rings, continued
+            )
+        else:  # histories from before the count: as they ran
+            long = info.get_current_history_length() >= limits.HISTORY_EVENTS_LIMIT
         return (
-            info.get_current_history_length() >= limits.HISTORY_EVENTS_LIMIT
+            long
             or info.get_current_history_size() >= limits.HISTORY_BYTES_LIMIT
             or info.is_continue_as_new_suggested()
         )
@@ -312,6 +329,7 @@ class PartyRecord:
     )
     async def role_case(self, *args: Any) -> None:
         """Read the case named by the poke and record where it stands (its own query)."""
+        self._messages += 1
         case_id = _case_id_of(args)
         if case_id is None or not case_id.startswith(f"uep-{self._party_id()}-"):
             self._reject(names.ROLE_CASE_SIGNAL, None, "role_case: no case of this Party named")
@@ -379,6 +397,7 @@ class PartyRecord:
     @workflow.signal(dynamic=True, description="Any other signal name: refused and listed.")
     async def unknown_signal(self, name: str, args: Sequence[RawValue]) -> None:
         """A signal no handler knows: listed under rejected messages, nothing else."""
+        self._messages += 1
         self._reject(name, None, f"unknown signal {shorten(name, 60)!r}")
 
     @workflow.update(dynamic=True, description="Any other update name: refused.")
@@ -421,11 +440,22 @@ class PartyRecord:
         return True
 
     async def _apply_update(self, name: str, args: tuple[Any, ...]) -> PartyUpdateResult:
+        self._messages += 1
+        ticket = self._order.arrive()
+        try:
+            return await self._update_in_order(name, args, ticket)
+        finally:
+            self._order.leave(ticket)
+
+    async def _update_in_order(
+        self, name: str, args: tuple[Any, ...], ticket: int | None
+    ) -> PartyUpdateResult:
         command = parse_message(name, args, pc.PARTY_MESSAGES)
         if self._serial_opening:
             await self._opened()
         origin = await update_origin(name)
         await workflow.wait_condition(lambda: self._run is not None)
+        await self._order.turn(ticket)
         async with self._lock:
             run = self.run_state
             if self._is_repeat(run, name, command):
@@ -460,6 +490,14 @@ class PartyRecord:
         )
 
     async def _apply_signal(self, name: str, args: tuple[Any, ...]) -> None:
+        self._messages += 1
+        ticket = self._order.arrive()
+        try:
+            await self._signal_in_order(name, args, ticket)
+        finally:
+            self._order.leave(ticket)
+
+    async def _signal_in_order(self, name: str, args: tuple[Any, ...], ticket: int | None) -> None:
         try:
             command = parse_message(name, args, pc.PARTY_MESSAGES)
         except ApplicationError as err:
@@ -476,6 +514,7 @@ class PartyRecord:
             self._reject(name, command.message_id, err.message)
             return
         await workflow.wait_condition(lambda: self._run is not None)
+        await self._order.turn(ticket)
         async with self._lock:
             run = self.run_state
             try:

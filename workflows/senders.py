@@ -6,8 +6,9 @@ The `uep` tools and the HTTP API attach a signed principal as a Temporal header
 - an **update** is checked in its validator (validators are not replayed): a header that does
   not verify, or a principal the sender matrix refuses, is refused and nothing enters history;
   the handler then reads the principal from the header history recorded with the update;
-- a **signal** (replayed) is checked by a local activity, whose answer history records: the
-  handler asks :func:`signal_origin`, behind a patch so older histories replay as they ran;
+- a **signal** (replayed) is checked by an activity, whose answer history records: the
+  handler asks :func:`signal_origin`, behind a patch so older histories replay as they ran
+  (a regular activity since ``regular-sender-check-2026-12``, a local one before);
 - a **start** of a role case is checked the same way as a signal, before the case opens.
 
 A message with no header (the Temporal Web UI) is SECAS on the console when the deployment
@@ -65,6 +66,9 @@ with workflow.unsafe.imports_passed_through():
 SIGNED_SENDERS_PATCH = "signed-senders-2026-12"
 """Signals and starts are checked by a local activity; older histories have none."""
 CHECK_TIMEOUT = timedelta(seconds=10)
+REGULAR_SENDER_CHECK_PATCH = "regular-sender-check-2026-12"
+"""The check is a regular activity: a local one, under a flood of signals, let handlers resume in
+another order on replay (docs/versioning.md); older histories ran it local."""
 UI_IDENTITY_PATCH = "ui-identity-2026-12"
 """A headerless message is recorded with its Temporal identity; older histories have none."""
 IDENTIFY_TIMEOUT = timedelta(seconds=30)
@@ -267,17 +271,27 @@ async def signal_origin(message: str, message_id: str | None = None) -> Origin:
     received = CURRENT.get()
     info = workflow.info()
     header = None if received is None else received.header
-    verdict = await workflow.execute_local_activity_method(
-        SenderActivities.check_sender,
-        SenderCheckRequest(
-            header=None if header is None else header.decode("utf-8", "replace"),
-            workflow_id=info.workflow_id,
-            message=message,
-            party_id=names.party_of(info.workflow_type, info.workflow_id),
-        ),
-        start_to_close_timeout=CHECK_TIMEOUT,
-        summary=f"Check who sent {message}",
+    request = SenderCheckRequest(
+        header=None if header is None else header.decode("utf-8", "replace"),
+        workflow_id=info.workflow_id,
+        message=message,
+        party_id=names.party_of(info.workflow_type, info.workflow_id),
     )
+    summary = f"Check who sent {message}"
+    if workflow.patched(REGULAR_SENDER_CHECK_PATCH):
+        verdict = await workflow.execute_activity_method(
+            SenderActivities.check_sender,
+            request,
+            start_to_close_timeout=CHECK_TIMEOUT,
+            summary=summary,
+        )
+    else:
+        verdict = await workflow.execute_local_activity_method(
+            SenderActivities.check_sender,
+            request,
+            start_to_close_timeout=CHECK_TIMEOUT,
+            summary=summary,
+        )
     origin = _origin(verdict)
     if header is not None or not _from_console(origin):
         return origin

@@ -55,6 +55,7 @@ with workflow.unsafe.imports_passed_through():
     from eventstore.models import AppendResult, NewEvent, UserIdClaimChange
     from workflows import limits, names
     from workflows.alarm import SERIAL_OPENING_PATCH, STEADY_ALARM_PATCH, Alarm
+    from workflows.arrivals import ARRIVAL_ORDER_PATCH, ArrivalOrder
     from workflows.errors import Refusal, domain_refusal, refusal, shorten
     from workflows.io import CarriedState, CaseResult, UpdateResult, WorkflowInput
     from workflows.messages import (
@@ -69,6 +70,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.patches import decide_patches_first
     from workflows.senders import (
         LEGACY,
+        REGULAR_SENDER_CHECK_PATCH,
         SIGNED_SENDERS_PATCH,
         UI_IDENTITY_PATCH,
         Origin,
@@ -130,6 +132,7 @@ class UserEntryProcess:
         self._told_party: tuple[object, ...] = ()
         self._alarm = Alarm()
         self._position: int | None = None  # of this run's last append, for an update's answer
+        self._messages = 0  # signals and accepted updates this run took (limits.run_is_full)
         # Messages that arrive while the workflow opens wait for it before they run anything
         # that becomes a command (a patch, the sender check, the identity lookup): run
         # alongside the opening, their order could differ on replay. Decided here, before any
@@ -144,7 +147,10 @@ class UserEntryProcess:
             REGULAR_STEPS_PATCH,
             CALENDAR_HORIZON_PATCH,
             STEADY_ALARM_PATCH,
+            limits.COUNTED_ROLLOVER_PATCH,
+            REGULAR_SENDER_CHECK_PATCH,
         )
+        self._order = ArrivalOrder(workflow.patched(ARRIVAL_ORDER_PATCH))
 
     # -- the process ---------------------------------------------------------------------
 
@@ -578,6 +584,7 @@ class UserEntryProcess:
     async def party_changed(self, *args: Any) -> None:
         """A poke, nothing more: the case reads the position from the record itself, so the
         payload is never trusted (and a stray poke records nothing new)."""
+        self._messages += 1
         if self._run is not None and not self.case.party_backed:
             self._reject(
                 names.PARTY_CHANGED_SIGNAL, None, "this case keeps its own credit and security"
@@ -607,6 +614,7 @@ class UserEntryProcess:
     @workflow.signal(dynamic=True, description="Any other signal name: refused and listed.")
     async def unknown_signal(self, name: str, args: Sequence[RawValue]) -> None:
         """A signal no handler knows: listed under rejected messages, nothing else."""
+        self._messages += 1
         self._reject(name, None, f"unknown signal {shorten(name, 60)!r}; known: {_signal_names()}")
 
     @workflow.update(dynamic=True, description="Any other update name: refused.")
@@ -653,11 +661,22 @@ class UserEntryProcess:
         return True
 
     async def _apply_update(self, name: str, args: tuple[Any, ...]) -> UpdateResult:
+        self._messages += 1
+        ticket = self._order.arrive()
+        try:
+            return await self._update_in_order(name, args, ticket)
+        finally:
+            self._order.leave(ticket)
+
+    async def _update_in_order(
+        self, name: str, args: tuple[Any, ...], ticket: int | None
+    ) -> UpdateResult:
         command = parse_message(name, args)
         if self._serial_opening:
             await self._opened()
         origin = await update_origin(name)
         await workflow.wait_condition(lambda: self._run is not None)
+        await self._order.turn(ticket)
         async with self._lock:
             run = self.run_state
             if self._is_repeat(run, name, command):
@@ -701,6 +720,14 @@ class UserEntryProcess:
             run.seen_fingerprints[command.message_id] = fingerprint(name, command)
 
     async def _apply_signal(self, name: str, args: tuple[Any, ...]) -> None:
+        self._messages += 1
+        ticket = self._order.arrive()
+        try:
+            await self._signal_in_order(name, args, ticket)
+        finally:
+            self._order.leave(ticket)
+
+    async def _signal_in_order(self, name: str, args: tuple[Any, ...], ticket: int | None) -> None:
         try:
             command = parse_message(name, args)
         except ApplicationError as err:
@@ -719,6 +746,7 @@ class UserEntryProcess:
             self._reject(name, command.message_id, err.message)
             return
         await workflow.wait_condition(lambda: self._run is not None)
+        await self._order.turn(ticket)
         async with self._lock:
             run = self.run_state
             try:
@@ -907,8 +935,14 @@ class UserEntryProcess:
                 info.get_current_history_length() >= self._legacy_history_limit
                 or info.is_continue_as_new_suggested()
             )
+        if workflow.patched(limits.COUNTED_ROLLOVER_PATCH):
+            long = limits.run_is_full(
+                _events_limit(), self._messages, self._alarm.rings, params.continued is not None
+            )
+        else:  # histories from before the count: as they ran
+            long = info.get_current_history_length() >= _events_limit()
         return (
-            info.get_current_history_length() >= _events_limit()
+            long
             or info.get_current_history_size() >= limits.HISTORY_BYTES_LIMIT
             or info.is_continue_as_new_suggested()
         )
