@@ -10,7 +10,12 @@ that arrived before it is done. Behind ``arrival-order-2026-12``: older historie
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 from temporalio import workflow
+
+T = TypeVar("T")
 
 ARRIVAL_ORDER_PATCH = "arrival-order-2026-12"
 
@@ -22,6 +27,15 @@ class ArrivalOrder:
         self._enabled = enabled
         self._next = 0
         self._open: list[int] = []
+
+    async def serve(self, work: Callable[[int | None], Awaitable[T]]) -> T:
+        """Run a message's handler ``work(ticket)``: the ticket is taken now, before any await,
+        and given back when the handler ends, however it ends."""
+        ticket = self.arrive()
+        try:
+            return await work(ticket)
+        finally:
+            self.leave(ticket)
 
     def arrive(self) -> int | None:
         """At a handler's start, before any await: its ticket (None when the run is unordered)."""

@@ -662,11 +662,7 @@ class UserEntryProcess:
 
     async def _apply_update(self, name: str, args: tuple[Any, ...]) -> UpdateResult:
         self._messages += 1
-        ticket = self._order.arrive()
-        try:
-            return await self._update_in_order(name, args, ticket)
-        finally:
-            self._order.leave(ticket)
+        return await self._order.serve(lambda ticket: self._update_in_order(name, args, ticket))
 
     async def _update_in_order(
         self, name: str, args: tuple[Any, ...], ticket: int | None
@@ -721,11 +717,7 @@ class UserEntryProcess:
 
     async def _apply_signal(self, name: str, args: tuple[Any, ...]) -> None:
         self._messages += 1
-        ticket = self._order.arrive()
-        try:
-            await self._signal_in_order(name, args, ticket)
-        finally:
-            self._order.leave(ticket)
+        await self._order.serve(lambda ticket: self._signal_in_order(name, args, ticket))
 
     async def _signal_in_order(self, name: str, args: tuple[Any, ...], ticket: int | None) -> None:
         try:
