@@ -101,6 +101,8 @@ DATABASE_GONE: tuple[type[Exception], ...] = (
 )
 """Errors that mean PostgreSQL is (for now) out of reach: reconnect, never exit."""
 
+READ_MODEL_LOCK_KEY = 0x5545_5032  # "UEP2": one read-model setup at a time, whatever the process
+
 NOT_PREPARED: tuple[type[Exception], ...] = (
     NotAtHead,
     asyncpg.InsufficientPrivilegeError,
@@ -177,8 +179,12 @@ class Projector:
         return self._state
 
     async def setup(self) -> None:
-        """Create missing read-model tables and checkpoint rows; rebuild outdated read models."""
+        """Create missing read-model tables and checkpoint rows; rebuild outdated read models.
+        One setup at a time (`uep migrate` and a projector starting together): two concurrent
+        CREATE TABLE IF NOT EXISTS can both miss the table and one fails on PostgreSQL's
+        catalogue (pg_type's unique index); under the lock the second finds the table made."""
         async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", READ_MODEL_LOCK_KEY)
             for projection in self._projections.values():
                 await _create_table(conn, projection, projection.table)
                 await conn.execute(

@@ -202,3 +202,22 @@ async def test_a_gap_that_does_not_fill_stops_the_projector(
     with pytest.raises(ProjectionGapError, match="after position 2"):
         await projector.catch_up()
     assert await projector.checkpoint("seen") == 2
+
+
+async def test_setups_racing_on_a_fresh_database_all_succeed(pool: asyncpg.Pool) -> None:
+    """`uep migrate` and a projector starting together each create the read models: the
+    second waits for the first (an advisory lock) instead of failing on PostgreSQL's catalogue
+    (two CREATE TABLE IF NOT EXISTS racing; CI saw `uep migrate` fail so)."""
+    from projections import all_projections
+
+    for _ in range(5):
+        outcomes = await asyncio.gather(
+            *(Projector(pool, all_projections()).setup() for _ in range(4)),
+            return_exceptions=True,
+        )
+        assert [o for o in outcomes if o is not None] == []
+        tables = [t for p in all_projections() for t in p.tables(p.table)]
+        async with pool.acquire() as conn:
+            for table in tables:
+                await conn.execute(f'DROP TABLE IF EXISTS "{table}" CASCADE')
+            await conn.execute("DELETE FROM projection_checkpoints")
