@@ -368,3 +368,45 @@ async def test_the_typed_client(api: ApiStack) -> None:
         with pytest.raises(ApiError) as refused:
             await ofgem.send(case_id, "withdraw", {"reason": "no"})
     assert refused.value.status == 403
+
+
+async def test_an_update_that_meets_a_run_handing_over_is_taken_by_the_next_run(
+    api: ApiStack,
+) -> None:
+    """A case continues as new (a low event limit in its memo, ten refused signals); an update
+    sent to the run that handed over is refused by Temporal ("already completed") and asked
+    again, once, at the case's current run, which takes it."""
+    from temporalio.api.enums.v1 import EventType
+
+    from domain.principals import Principal
+    from uep.principal import signing_as
+    from uep.updates import execute_update
+    from workflows import limits
+    from workflows.names import WORKFLOW_TYPE
+
+    client = api.app.state.services.client
+    pid = f"p{uuid.uuid4().hex[:10]}"
+    secas = Principal(kind=PrincipalKind.SECAS, id="secas", name="SECAS")
+    with signing_as(secas):
+        handle = await client.start_workflow(
+            WORKFLOW_TYPE,
+            start_body(pid),
+            id=workflow_id(pid, "gas_supplier"),
+            task_queue=api.app.state.services.task_queue,
+            memo={limits.MEMO_EVENTS_LIMIT: 1},
+        )
+        first_run = client.get_workflow_handle(handle.id, run_id=handle.result_run_id)
+        for n in range(limits.MIN_TAKEN_PER_RUN):
+            await handle.signal("verify_evidence", {"requirement": "uept", "message_id": f"v{n}"})
+        handed_over = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
+        for _ in range(2_000):  # each look a round trip: no sleep
+            history = await first_run.fetch_history()
+            if history.events[-1].event_type == handed_over:
+                break
+        assert history.events[-1].event_type == handed_over
+        before = await api.events(handle.id)
+        result = await execute_update(
+            client, first_run, "correct_calendar", {"add_holidays": ["2031-01-02"]}, "cal-1"
+        )
+    assert result["events"] == ["CalendarCorrected"]
+    assert await api.events(handle.id) == before + 1

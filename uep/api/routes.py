@@ -47,6 +47,7 @@ from uep.api.reads import (
     user_id_registry,
 )
 from uep.principal import signing_as
+from uep.updates import execute_update
 from workflows import names
 
 
@@ -139,7 +140,7 @@ def _update_endpoint(name: str, message: Message, *, party_record: bool) -> Any:
         handle = svc.client.get_workflow_handle(workflow_id)
         with signing_as(who.principal, request.state.request_id):
             try:
-                result = await handle.execute_update(name, payload, id=update_id, result_type=dict)
+                result = await execute_update(svc.client, handle, name, payload, update_id)
             except WorkflowUpdateFailedError as err:
                 raise _refused(err) from None
             except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as err:

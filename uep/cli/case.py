@@ -48,6 +48,7 @@ from uep.cli.common import console as _out
 from uep.connect import TemporalUnreachable, database_url, settings, temporal_client
 from uep.principal import parse_principal, signing_as
 from uep.settings import Settings, get_settings
+from uep.updates import execute_update
 from workflows import names
 from workflows.messages import format_validation_error
 
@@ -236,7 +237,7 @@ async def _deliver(client: Client, args: argparse.Namespace, payload: dict[str, 
             )
         return OK
     try:
-        result = await handle.execute_update(args.message, payload)
+        result = await execute_update(client, handle, args.message, payload, None)
     except WorkflowUpdateFailedError as err:
         print(f"refused: {refusal_message(err)}", file=sys.stderr)
         return REFUSED
