@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import asyncpg
+from cases import gas_supplier_start
 from temporalio.client import Client
 
 from activities.notices import MemoryChannel
@@ -83,16 +84,7 @@ async def two_hundred_events(client: Client, queue: str) -> str:
     begun = datetime.now(UTC).date() - timedelta(days=30)
     handle = await client.start_workflow(
         WORKFLOW_TYPE,
-        {
-            "party": {
-                "party_id": pid,
-                "party_name": "Bench Energy",
-                "category": "small_supplier",
-                "licences": ["gas_supply"],
-            },
-            "role": "gas_supplier",
-            "started_on": begun.isoformat(),
-        },
+        gas_supplier_start(pid, "Bench Energy", begun),
         id=workflow_id(pid, "gas_supplier"),
         task_queue=queue,
         result_type=CaseResult,
