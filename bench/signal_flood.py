@@ -25,12 +25,11 @@ from pathlib import Path
 
 from cases import fresh_database, gas_supplier_start
 from temporalio.client import Client
-from temporalio.worker import Replayer
 
 from activities.notices import MemoryChannel
 from eventstore.postgres import PostgresEventStore
+from uep.audit.replay import replayer
 from uep.connect import open_pool
-from uep.converter import DATA_CONVERTER
 from uep.devstack.binaries import temporal_cli
 from uep.devstack.postgres import free_port, stop_embedded
 from uep.devstack.temporal import (
@@ -43,7 +42,6 @@ from uep.logging import configure_logging
 from uep.settings import Settings
 from worker import WORKFLOWS, build_worker
 from workflows.names import STATE_QUERY, WORKFLOW_TYPE, workflow_id
-from workflows.senders import replay_interceptors
 
 
 def keep_history(path: Path, text: str) -> None:
@@ -82,10 +80,7 @@ async def flooded_case(
             break
         await asyncio.sleep(0.05)
     history = await handle.fetch_history()
-    replayer = Replayer(
-        workflows=list(WORKFLOWS), interceptors=replay_interceptors(), data_converter=DATA_CONVERTER
-    )
-    replayed = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    replayed = await replayer(WORKFLOWS).replay_workflow(history, raise_on_replay_failure=False)
     await handle.terminate("flood checked")
     if replayed.replay_failure is None:
         return None

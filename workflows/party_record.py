@@ -51,8 +51,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.view import RejectedMessage
     from eventstore.models import AppendResult, NewEvent
     from workflows import limits, names
-    from workflows.alarm import SERIAL_OPENING_PATCH, STEADY_ALARM_PATCH, Alarm
-    from workflows.arrivals import ARRIVAL_ORDER_PATCH, ArrivalOrder
+    from workflows.alarm import STEADY_ALARM_PATCH, Alarm
     from workflows.errors import Refusal, domain_refusal, refusal, shorten
     from workflows.messages import (
         fingerprint,
@@ -64,7 +63,7 @@ with workflow.unsafe.imports_passed_through():
         update_handler,
     )
     from workflows.party_io import PartyCarried, PartyRecordStart, PartyResult, PartyUpdateResult
-    from workflows.patches import decide_patches_first
+    from workflows.patches import decide_run_start
     from workflows.senders import (
         LEGACY,
         REGULAR_SENDER_CHECK_PATCH,
@@ -103,21 +102,17 @@ class PartyRecord:
         self._alarm = Alarm()
         self._position: int | None = None  # of this run's last append, for an update's answer
         self._messages = 0  # signals and accepted updates this run took (limits.run_is_full)
-        # Messages that arrive while the workflow opens wait for it before they run anything
-        # that becomes a command (a patch, the sender check, the identity lookup): run
-        # alongside the opening, their order could differ on replay. Decided here, before any
-        # handler runs, so the patch marker comes first in every new history.
-        self._serial_opening = workflow.patched(SERIAL_OPENING_PATCH)
-        # every patch a new run asks about later, asked now (workflows/patches.py)
-        decide_patches_first(
-            SIGNED_SENDERS_PATCH,
-            UI_IDENTITY_PATCH,
-            REGULAR_STEPS_PATCH,
-            STEADY_ALARM_PATCH,
-            limits.COUNTED_ROLLOVER_PATCH,
-            REGULAR_SENDER_CHECK_PATCH,
+        start = decide_run_start(
+            (
+                SIGNED_SENDERS_PATCH,
+                UI_IDENTITY_PATCH,
+                REGULAR_STEPS_PATCH,
+                STEADY_ALARM_PATCH,
+                limits.COUNTED_ROLLOVER_PATCH,
+                REGULAR_SENDER_CHECK_PATCH,
+            )
         )
-        self._order = ArrivalOrder(workflow.patched(ARRIVAL_ORDER_PATCH))
+        self._serial_opening, self._order = start.serial_opening, start.order
         self._pending_rejected: list[RejectedMessage] = []
         self._published: tuple[object, ...] = ()
 

@@ -16,7 +16,13 @@ before it replay as they ran: they hold no ``patches-first`` marker, so nothing 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from temporalio import workflow
+
+from workflows.alarm import SERIAL_OPENING_PATCH
+from workflows.arrivals import ARRIVAL_ORDER_PATCH, ArrivalOrder
 
 PATCHES_FIRST_PATCH = "patches-first-2026-12"
 
@@ -29,3 +35,24 @@ def decide_patches_first(*patch_ids: str) -> bool:
     for patch_id in patch_ids:
         workflow.patched(patch_id)
     return True
+
+
+@dataclass(frozen=True)
+class RunStart:
+    """What a workflow's ``__init__`` decides about how its run handles messages."""
+
+    serial_opening: bool
+    """Messages arriving while the workflow opens wait until it has opened before they run
+    anything that becomes a command (a patch, the sender check, the identity lookup): run
+    alongside the opening, their order could differ on replay."""
+    order: ArrivalOrder
+    """Messages change the state in the order they arrived (workflows/arrivals.py)."""
+
+
+def decide_run_start(later_patches: Sequence[str]) -> RunStart:
+    """In a workflow's ``__init__``, before any handler runs: ``serial-opening``, then every
+    patch the run asks about later (``later_patches``, in the order that workflow's histories
+    recorded them - the order is part of history), then ``arrival-order``."""
+    serial_opening = workflow.patched(SERIAL_OPENING_PATCH)
+    decide_patches_first(*later_patches)
+    return RunStart(serial_opening, ArrivalOrder(workflow.patched(ARRIVAL_ORDER_PATCH)))

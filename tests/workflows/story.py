@@ -392,18 +392,13 @@ HISTORY_GENERATION = 10
 
 
 async def replays(handle: WorkflowHandle[Any, Any]) -> bool:
-    """Whether the run's history, as it stands, replays against today's code."""
-    from temporalio.worker import Replayer
-
-    from uep.converter import DATA_CONVERTER
+    """Whether the run's history, as it stands, replays against today's code (as a worker
+    replays it: the audit's replayer)."""
+    from uep.audit.replay import replayer
     from worker import WORKFLOWS
-    from workflows.senders import replay_interceptors
 
-    replayer = Replayer(
-        workflows=list(WORKFLOWS), interceptors=replay_interceptors(), data_converter=DATA_CONVERTER
-    )
     history = await handle.fetch_history()
-    replayed = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    replayed = await replayer(WORKFLOWS).replay_workflow(history, raise_on_replay_failure=False)
     return replayed.replay_failure is None
 
 
