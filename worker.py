@@ -30,6 +30,7 @@ from uep import connect
 from uep.health import HealthServer, NotReady, migrations_check, postgres_check, temporal_check
 from uep.metrics import WORKER_COLLECTORS, MessageMetrics, prepare_process, sdk_runtime
 from uep.principal import principal_key_or_none, principal_key_path
+from uep.sandbox import workflow_runner
 from uep.settings import Settings
 from workflows.names import TASK_QUEUE
 from workflows.party_record import PartyRecord
@@ -65,6 +66,7 @@ def build_worker(
         workflows=list(WORKFLOWS),
         activities=[*activities.all(), *coordination.all(), *senders.all()],
         interceptors=[SenderCheck(principal_key, allow_ui_writes), *interceptors],
+        workflow_runner=workflow_runner(),
     )
 
 

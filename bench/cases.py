@@ -77,6 +77,7 @@ from uep.devstack.temporal import (
 )
 from uep.logging import configure_logging
 from uep.principal import PrincipalHeaders, signing_as
+from uep.sandbox import workflow_runner
 from uep.settings import Settings
 from worker import build_worker
 from workflows.io import CaseResult, UpdateResult
@@ -529,6 +530,7 @@ async def main(args: argparse.Namespace) -> list[Round]:
             task_queue=queues["bare"],
             workflows=[BareCase],
             activities=[BareActivities(pool).insert_row],
+            workflow_runner=workflow_runner(),  # the same sandbox as the uep worker's
         )
         uep = build_worker(client, store, queues["uep"], channel=MemoryChannel(), principal_key=key)
         async with projector_process(url, folder) as projector, bare, uep, _draining(metrics):

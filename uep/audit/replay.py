@@ -20,6 +20,7 @@ from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, Telemetr
 from temporalio.worker import Replayer
 
 from uep.converter import DATA_CONVERTER
+from uep.sandbox import workflow_runner
 from workflows.senders import replay_interceptors
 
 
@@ -49,6 +50,7 @@ def replayer(workflows: Sequence[type]) -> Replayer:
         workflows=list(workflows),
         interceptors=replay_interceptors(),
         data_converter=DATA_CONVERTER,
+        workflow_runner=workflow_runner(),
         runtime=_quiet_runtime(),
     )
 
