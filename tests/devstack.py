@@ -12,7 +12,7 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,8 @@ class Stack:
     state: Path
     env: dict[str, str]
     ports: list[str]
+    runs: list[DevRun] = field(default_factory=list)
+    """Every start, so the fixture can stop what a failed test left running."""
 
     def start(self) -> DevRun:
         """Start `uep dev` and wait for its banner (or fail with what it printed)."""
@@ -61,6 +63,7 @@ class Stack:
                 cwd=self.state.parent,
             )
         run = DevRun(process, out, err)
+        self.runs.append(run)
         ready = threading.Event()  # set when the banner's last line is out, or at EOF
 
         def copy() -> None:
@@ -121,14 +124,24 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
     drop: Callable[[], None] | None = None
     if env.get("UEP_DATABASE_URL"):  # a database of its own on that server, dropped after
         env["UEP_DATABASE_URL"], drop = fresh_database_sync(env["UEP_DATABASE_URL"])
+    port = DistinctPorts()
     ports = [
-        "--temporal-port", str(free_port()),
-        "--ui-port", str(free_port()),
-        "--pg-port", str(free_port()),
-        "--metrics-port", str(free_port_run(3)),
-        "--api-port", str(free_port()),
+        "--temporal-port", str(port.take()),
+        "--ui-port", str(port.take()),
+        "--pg-port", str(port.take()),
+        "--metrics-port", str(port.take(3)),
+        "--api-port", str(port.take()),
     ]  # fmt: skip
-    yield Stack(state, env, ports)
+    started = Stack(state, env, ports)
+    yield started
+    for run in started.runs:  # a start that failed, or a test that failed before its stop
+        if run.process.poll() is None:
+            run.process.terminate()
+            try:
+                run.process.wait(60)
+            except subprocess.TimeoutExpired:
+                run.process.kill()
+                run.process.wait(10)
     if drop is not None:
         drop()
     server = postmaster(state)
@@ -142,6 +155,24 @@ def stop(run: DevRun, sig: int = signal.SIGTERM) -> int:
     """Signal `uep dev` and wait for it to exit; its status."""
     run.process.send_signal(sig)
     return run.process.wait(60)
+
+
+class DistinctPorts:
+    """Free ports, none handed out twice: the kernel may offer a port it just offered again,
+    and two services of one stack on one port fail its start."""
+
+    def __init__(self) -> None:
+        self._taken: set[int] = set()
+
+    def take(self, count: int = 1) -> int:
+        """The first of ``count`` consecutive free ports not taken before."""
+        for _ in range(100):
+            first = free_port_run(count)
+            block = set(range(first, first + count))
+            if not block & self._taken:
+                self._taken |= block
+                return first
+        raise RuntimeError(f"no {count} free ports apart from {sorted(self._taken)}")
 
 
 def free_port_run(count: int) -> int:
