@@ -63,7 +63,7 @@ with workflow.unsafe.imports_passed_through():
         update_handler,
     )
     from workflows.party_io import PartyCarried, PartyRecordStart, PartyResult, PartyUpdateResult
-    from workflows.patches import decide_run_start
+    from workflows.patches import Patches, decide_epoch, decide_run_start
     from workflows.senders import (
         LEGACY,
         REGULAR_SENDER_CHECK_PATCH,
@@ -90,6 +90,7 @@ class PartyRecord:
 
     @workflow.init
     def __init__(self, *args: Any) -> None:
+        self.patches: Patches = decide_epoch()  # first: every patch question goes through it
         self._input: PartyRecordStart | None = None
         self._start_error: str | None = None
         try:
@@ -110,7 +111,8 @@ class PartyRecord:
                 STEADY_ALARM_PATCH,
                 limits.COUNTED_ROLLOVER_PATCH,
                 REGULAR_SENDER_CHECK_PATCH,
-            )
+            ),
+            self.patches,
         )
         self._serial_opening, self._order = start.serial_opening, start.order
         self._pending_rejected: list[RejectedMessage] = []
@@ -222,7 +224,7 @@ class PartyRecord:
             wake = _midnight(min(moments))
             timeout = max(wake - workflow.now(), timedelta(0))
             summary = "an instrument stops counting or the monthly review falls due"
-        if workflow.patched(STEADY_ALARM_PATCH):
+        if self.patches.on(STEADY_ALARM_PATCH):
             # one timer kept while the moment stays the same, not one per message
             self._alarm.set(_midnight(min(moments)) if moments else None, summary)
             await workflow.wait_condition(lambda: self._changed or self._alarm.rang)
@@ -271,7 +273,7 @@ class PartyRecord:
     def _history_is_long(self) -> bool:
         """Whether the run should hand over (limits.run_is_full says why it counts)."""
         info = workflow.info()
-        if workflow.patched(limits.COUNTED_ROLLOVER_PATCH):
+        if self.patches.on(limits.COUNTED_ROLLOVER_PATCH):
             continued = self._input is not None and self._input.continued is not None
             long = limits.run_is_full(
                 limits.HISTORY_EVENTS_LIMIT, self._messages, self._alarm.rings, continued

@@ -62,6 +62,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows import names
     from workflows.errors import Refusal, refusal
+    from workflows.patches import patched
 
 SIGNED_SENDERS_PATCH = "signed-senders-2026-12"
 """Signals and starts are checked by a local activity; older histories have none."""
@@ -266,7 +267,7 @@ async def signal_origin(message: str, message_id: str | None = None) -> Origin:
     refusal (ApplicationError) when the header or the matrix refuses. Histories from before
     the check replay as they ran (the free-text actor). A headerless signal (``message_id``
     finds it in history) or start is also recorded with the Temporal identity that sent it."""
-    if not workflow.patched(SIGNED_SENDERS_PATCH):
+    if not patched(SIGNED_SENDERS_PATCH):
         return LEGACY
     received = CURRENT.get()
     info = workflow.info()
@@ -278,7 +279,7 @@ async def signal_origin(message: str, message_id: str | None = None) -> Origin:
         party_id=names.party_of(info.workflow_type, info.workflow_id),
     )
     summary = f"Check who sent {message}"
-    if workflow.patched(REGULAR_SENDER_CHECK_PATCH):
+    if patched(REGULAR_SENDER_CHECK_PATCH):
         verdict = await workflow.execute_activity_method(
             SenderActivities.check_sender,
             request,
@@ -322,7 +323,7 @@ def _run() -> dict[str, str]:
 async def _identified(origin: Origin, request: SenderIdentityRequest) -> Origin:
     """The origin with the Temporal identity history holds for the message (new histories
     only: older ones replay without the activity)."""
-    if not workflow.patched(UI_IDENTITY_PATCH):
+    if not patched(UI_IDENTITY_PATCH):
         return origin
     try:
         identity = await workflow.execute_activity_method(

@@ -23,6 +23,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.case import AppendRequest, CaseActivities
     from eventstore.models import AppendResult
+    from workflows.patches import patched
 
 LOCAL_STEPS_PATCH = "local-steps-2026-12"
 """Short steps run as local activities; older histories ran them as regular activities."""
@@ -83,6 +84,6 @@ def _local() -> bool:
     """Whether this run takes its short steps as local activities: only runs that recorded
     ``local-steps-2026-12`` and not ``regular-steps-2026-12`` (the first answer is remembered
     for the run, so a run never mixes the two)."""
-    if workflow.patched(REGULAR_STEPS_PATCH):
+    if patched(REGULAR_STEPS_PATCH):
         return False
-    return workflow.patched(LOCAL_STEPS_PATCH)
+    return patched(LOCAL_STEPS_PATCH)

@@ -66,7 +66,7 @@ with workflow.unsafe.imports_passed_through():
         single_argument,
         update_handler,
     )
-    from workflows.patches import decide_run_start
+    from workflows.patches import Patches, decide_epoch, decide_run_start
     from workflows.senders import (
         LEGACY,
         REGULAR_SENDER_CHECK_PATCH,
@@ -113,6 +113,7 @@ class UserEntryProcess:
 
     @workflow.init
     def __init__(self, *args: Any) -> None:
+        self.patches: Patches = decide_epoch()  # first: every patch question goes through it
         self._input: WorkflowInput | None = None
         self._start_error: str | None = None
         self._legacy_history_limit: int | None = None
@@ -142,7 +143,8 @@ class UserEntryProcess:
                 STEADY_ALARM_PATCH,
                 limits.COUNTED_ROLLOVER_PATCH,
                 REGULAR_SENDER_CHECK_PATCH,
-            )
+            ),
+            self.patches,
         )
         self._serial_opening, self._order = start.serial_opening, start.order
 
@@ -189,7 +191,7 @@ class UserEntryProcess:
             if isinstance(raw, dict) and "continued" in raw and info.continued_run_id:
                 params = WorkflowInput.model_validate(raw)
                 self._legacy_history_limit = params.continue_as_new_after  # None since 2026-12
-            elif not workflow.patched(STRICT_START_PATCH):
+            elif not self.patches.on(STRICT_START_PATCH):
                 # a case started before the public input was checked in full: as it ran then
                 params = WorkflowInput.model_validate(raw)
                 self._legacy_history_limit = params.continue_as_new_after
@@ -235,9 +237,9 @@ class UserEntryProcess:
             return
         today = self._today()
         # the corrected reading of the rules for new cases; an old history replays as it ran
-        if workflow.patched(PARTY_RECORD_PATCH):
+        if self.patches.on(PARTY_RECORD_PATCH):
             revision = PARTY_RECORD
-        elif workflow.patched(RULES_REVISION_PATCH):
+        elif self.patches.on(RULES_REVISION_PATCH):
             revision = PARTY_RECORD - 1
         else:
             revision = LEGACY_REVISION
@@ -350,11 +352,11 @@ class UserEntryProcess:
         """Sleep until a message changes the case or the next DCC deadline passes."""
         deadline = self._next_dcc_deadline_moment()
         summary = "DCC completion deadline"
-        if workflow.patched(CALENDAR_HORIZON_PATCH):
+        if self.patches.on(CALENDAR_HORIZON_PATCH):
             horizon = self._calendar_horizon()
             if deadline is None or horizon < deadline:
                 deadline, summary = horizon, "extend the Working-Day calendar"
-        if workflow.patched(STEADY_ALARM_PATCH):
+        if self.patches.on(STEADY_ALARM_PATCH):
             # one timer kept while the moment stays the same, not one per message
             self._alarm.set(deadline, summary)
             await workflow.wait_condition(
@@ -379,7 +381,7 @@ class UserEntryProcess:
         """Cases can run for years: keep the Working-Day snapshot at least two years ahead."""
         if workflow.now() < self._calendar_horizon():
             return
-        if not workflow.patched(CALENDAR_HORIZON_PATCH):
+        if not self.patches.on(CALENDAR_HORIZON_PATCH):
             return
         later = await run_step(
             CaseActivities.load_calendar,
@@ -921,7 +923,7 @@ class UserEntryProcess:
                 info.get_current_history_length() >= self._legacy_history_limit
                 or info.is_continue_as_new_suggested()
             )
-        if workflow.patched(limits.COUNTED_ROLLOVER_PATCH):
+        if self.patches.on(limits.COUNTED_ROLLOVER_PATCH):
             long = limits.run_is_full(
                 _events_limit(), self._messages, self._alarm.rings, params.continued is not None
             )
