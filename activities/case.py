@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import structlog
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -83,6 +83,12 @@ class QueueNoticeRequest(BaseModel):
     role_label: str
     user_id: str
     completed_on: str
+
+
+class QueueNoticesRequest(BaseModel):
+    """Every completion notice of a case, put in the outbox by one activity."""
+
+    notices: list[QueueNoticeRequest] = Field(max_length=16)
 
 
 class DeliveryReceipt(BaseModel):
@@ -203,6 +209,14 @@ class CaseActivities:
     @activity.defn(name="queue_completion_notice")
     async def queue_completion_notice(self, request: QueueNoticeRequest) -> str:
         """Put a completion notice in the durable outbox (a repeat writes nothing)."""
+        return await self._queue(request)
+
+    @activity.defn(name="queue_completion_notices")
+    async def queue_completion_notices(self, request: QueueNoticesRequest) -> list[str]:
+        """Put every notice in the outbox, in order (a repeat writes nothing): their status."""
+        return [await self._queue(notice) for notice in request.notices]
+
+    async def _queue(self, request: QueueNoticeRequest) -> str:
         body = request.model_dump(exclude={"notice_id", "case_id", "recipient"})
         notice = await self._outbox.queue(
             request.notice_id, request.case_id, request.recipient, body
@@ -247,6 +261,7 @@ class CaseActivities:
             self.load_calendar,
             self.send_completion_notice,
             self.queue_completion_notice,
+            self.queue_completion_notices,
             self.deliver_completion_notice,
             self.mark_notice_delivered,
         ]

@@ -82,6 +82,10 @@ REJECTED_KEPT = 50
 SEEN_KEPT = 2000
 """Message ids remembered for idempotency (the newest); a record lives for years."""
 OWNER = "PartyRecord"
+RECORD_ATTRIBUTES_PATCH = "record-attributes-on-change-2026-12"
+"""The record upserts its search attributes only when one of them changes; what only the Web
+UI's details show (roles, what is outstanding) no longer upserts them. Older histories
+upserted on every change of the details."""
 
 
 @workflow.defn(name=names.PARTY_WORKFLOW_TYPE)
@@ -111,12 +115,14 @@ class PartyRecord:
                 STEADY_ALARM_PATCH,
                 limits.COUNTED_ROLLOVER_PATCH,
                 REGULAR_SENDER_CHECK_PATCH,
+                RECORD_ATTRIBUTES_PATCH,
             ),
             self.patches,
         )
         self._serial_opening, self._order = start.serial_opening, start.order
         self._pending_rejected: list[RejectedMessage] = []
         self._published: tuple[object, ...] = ()
+        self._attributes: tuple[object, ...] = ()  # the search attributes last upserted
 
     # -- the record ---------------------------------------------------------------------
 
@@ -633,16 +639,19 @@ class PartyRecord:
         if shown == self._published:
             return
         self._published = shown
-        updates: list[SearchAttributeUpdate[Any]] = [
-            names.SA_PARTY_ID.value_set(state.party_id),
-            names.SA_PARTY_NAME.value_set(state.profile.party_name),
-            names.SA_PARTY_CATEGORY.value_set(str(state.profile.category)),
-            names.SA_STAGE.value_set(stage),
-            names.SA_NEXT_DEADLINE.value_set(_midnight(nxt))
-            if nxt
-            else names.SA_NEXT_DEADLINE.value_unset(),
-        ]
-        workflow.upsert_search_attributes(updates)
+        attributes = (state.party_id, state.profile.party_name, state.profile.category, stage, nxt)
+        if attributes != self._attributes or not self.patches.on(RECORD_ATTRIBUTES_PATCH):
+            self._attributes = attributes
+            updates: list[SearchAttributeUpdate[Any]] = [
+                names.SA_PARTY_ID.value_set(state.party_id),
+                names.SA_PARTY_NAME.value_set(state.profile.party_name),
+                names.SA_PARTY_CATEGORY.value_set(str(state.profile.category)),
+                names.SA_STAGE.value_set(stage),
+                names.SA_NEXT_DEADLINE.value_set(_midnight(nxt))
+                if nxt
+                else names.SA_NEXT_DEADLINE.value_unset(),
+            ]
+            workflow.upsert_search_attributes(updates)
         todo = "\n".join(f"- **{t.who}**: {t.what}" for t in view.outstanding)
         credit = "met" if view.credit.met else "not met"
         workflow.set_current_details(

@@ -35,26 +35,28 @@ from workflows.arrivals import ARRIVAL_ORDER_PATCH, ArrivalOrder
 
 PATCHES_FIRST_PATCH = "patches-first-2026-12"
 
+_EPOCH_1 = frozenset(
+    {
+        "calendar-horizon-2026-11",
+        "strict-start-input-2026-12",
+        "rules-revision-2-2026-12",
+        "party-record-2026-12",
+        "signed-senders-2026-12",
+        "ui-identity-2026-12",
+        "regular-steps-2026-12",
+        "steady-alarm-2026-12",
+        "serial-opening-2026-12",
+        "patches-first-2026-12",
+        "counted-rollover-2026-12",
+        "regular-sender-check-2026-12",
+        "arrival-order-2026-12",
+    }
+)
 CODE_EPOCHS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("code-epoch-1-2026-12", _EPOCH_1),
     (
-        "code-epoch-1-2026-12",
-        frozenset(
-            {
-                "calendar-horizon-2026-11",
-                "strict-start-input-2026-12",
-                "rules-revision-2-2026-12",
-                "party-record-2026-12",
-                "signed-senders-2026-12",
-                "ui-identity-2026-12",
-                "regular-steps-2026-12",
-                "steady-alarm-2026-12",
-                "serial-opening-2026-12",
-                "patches-first-2026-12",
-                "counted-rollover-2026-12",
-                "regular-sender-check-2026-12",
-                "arrival-order-2026-12",
-            }
-        ),
+        "code-epoch-2-2026-12",
+        _EPOCH_1 | {"batched-notices-2026-12", "record-attributes-on-change-2026-12"},
     ),
 )
 """Each code epoch and the patches it has on, oldest first, spelled out (a released set must not

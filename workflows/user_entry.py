@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         DeliveredElsewhere,
         NoticeRequest,
         QueueNoticeRequest,
+        QueueNoticesRequest,
     )
     from activities.coordination import CoordinationActivities, QueryRequest, SignalWithStartRequest
     from activities.errors import StoreRefusal
@@ -101,6 +102,10 @@ RULES_REVISION_PATCH = "rules-revision-2-2026-12"
 """New cases open under revision 2 of the engine's reading of the rules (domain.revision)."""
 PARTY_RECORD_PATCH = "party-record-2026-12"
 """New cases open under revision 3: credit and security come from the Party record."""
+BATCHED_NOTICES_PATCH = "batched-notices-2026-12"
+"""The completion notices are queued by one activity and recorded by one append; the channels
+deliver side by side and one append records them. Older histories took an activity and an
+append per notice, one after the other."""
 READ_TIMEOUT = timedelta(seconds=30)
 """Reading another workflow (a query) or signalling it (signal-with-start)."""
 REJECTED_KEPT = 50
@@ -143,6 +148,7 @@ class UserEntryProcess:
                 STEADY_ALARM_PATCH,
                 limits.COUNTED_ROLLOVER_PATCH,
                 REGULAR_SENDER_CHECK_PATCH,
+                BATCHED_NOTICES_PATCH,
             ),
             self.patches,
         )
@@ -412,6 +418,36 @@ class UserEntryProcess:
         notice is queued in the durable outbox, then recorded delivered once its channel has
         taken it; the Panel is informed by an information paper at its meeting, which SECAS
         records (``record_panel_information_paper``)."""
+        if self.patches.on(BATCHED_NOTICES_PATCH):
+            await self._queue_and_deliver_together()
+        else:
+            await self._queue_and_deliver_one_by_one()
+        self._publish()
+        await workflow.wait_condition(lambda: self.case.panel_paper_on is not None)
+        if "sec_panel" not in self.case.notified:
+            await run_step(
+                CaseActivities.mark_notice_delivered,
+                DeliveredElsewhere(
+                    notice_id=self.case.notices_queued["sec_panel"],
+                    channel="panel_information_paper",
+                    reference=self.case.panel_paper_reference,
+                ),
+                limit=APPEND_TIMEOUT,
+                summary="The Panel was informed by an information paper",
+            )
+            await self._decide_and_persist(
+                c.RecordNoticeDelivered(
+                    recipient="sec_panel",
+                    notice_id=self.case.notices_queued["sec_panel"],
+                    channel="panel_information_paper",
+                    reference=self.case.panel_paper_reference,
+                ),
+                "notice_delivered",
+            )
+        self._publish()
+
+    async def _queue_and_deliver_one_by_one(self) -> None:
+        """Histories before ``batched-notices-2026-12``: an activity and an append per notice."""
         case = self.case
         for recipient in COMPLETION_RECIPIENTS:
             if recipient in self.case.notices_queued:
@@ -419,15 +455,7 @@ class UserEntryProcess:
             notice_id = str(workflow.uuid4())
             await run_step(
                 CaseActivities.queue_completion_notice,
-                QueueNoticeRequest(
-                    notice_id=notice_id,
-                    case_id=case.case_id,
-                    recipient=recipient,
-                    party_name=case.party.party_name,
-                    role_label=case.role.label,
-                    user_id=case.user_id.accepted or "",
-                    completed_on=case.completed_on.isoformat() if case.completed_on else "",
-                ),
+                _notice(case, recipient, notice_id),
                 limit=APPEND_TIMEOUT,
                 summary=f"Queue the completion notice to the {recipient}",
             )
@@ -454,34 +482,78 @@ class UserEntryProcess:
                 ),
                 "notice_delivered",
             )
-        self._publish()
-        await workflow.wait_condition(lambda: self.case.panel_paper_on is not None)
-        if "sec_panel" not in self.case.notified:
+
+    async def _queue_and_deliver_together(self) -> None:
+        """Queue every notice not yet queued with one activity and record them with one append;
+        then hand the notices to their channels side by side and record the deliveries with
+        one append (a channel that is down holds back only the record, never the others'
+        delivery)."""
+        case = self.case
+        queued = [
+            _notice(case, recipient, str(workflow.uuid4()))
+            for recipient in COMPLETION_RECIPIENTS
+            if recipient not in case.notices_queued
+        ]
+        if queued:
             await run_step(
-                CaseActivities.mark_notice_delivered,
-                DeliveredElsewhere(
-                    notice_id=self.case.notices_queued["sec_panel"],
-                    channel="panel_information_paper",
-                    reference=self.case.panel_paper_reference,
-                ),
+                CaseActivities.queue_completion_notices,
+                QueueNoticesRequest(notices=queued),
                 limit=APPEND_TIMEOUT,
-                summary="The Panel was informed by an information paper",
+                summary="Queue the completion notices to "
+                + ", ".join(f"the {n.recipient}" for n in queued),
             )
-            await self._decide_and_persist(
+            await self._decide_and_persist_all(
+                [
+                    c.RecordNoticeQueued(recipient=n.recipient, notice_id=n.notice_id)
+                    for n in queued
+                ],
+                "notice_queued",
+            )
+        due = [
+            (recipient, self.case.notices_queued[recipient])
+            for recipient in COMPLETION_RECIPIENTS
+            if recipient != "sec_panel" and recipient not in self.case.notified
+        ]
+        receipts = await asyncio.gather(
+            *(
+                workflow.execute_activity_method(
+                    CaseActivities.deliver_completion_notice,
+                    notice_id,
+                    start_to_close_timeout=NOTICE_TIMEOUT,
+                    retry_policy=DELIVERY_RETRY,
+                    summary=f"Deliver the completion notice to the {recipient}",
+                )
+                for recipient, notice_id in due
+            )
+        )
+        await self._decide_and_persist_all(
+            [
                 c.RecordNoticeDelivered(
-                    recipient="sec_panel",
-                    notice_id=self.case.notices_queued["sec_panel"],
-                    channel="panel_information_paper",
-                    reference=self.case.panel_paper_reference,
-                ),
-                "notice_delivered",
-            )
-        self._publish()
+                    recipient=recipient,
+                    notice_id=notice_id,
+                    channel=receipt.channel or "channel",
+                    reference=shorten(receipt.reference, 200),
+                )
+                for (recipient, notice_id), receipt in zip(due, receipts, strict=True)
+            ],
+            "notice_delivered",
+        )
 
     async def _decide_and_persist(self, command: c.Command, name: str) -> None:
         """Decide and record an internal step of SECAS's (no sender message behind it)."""
         async with self._lock:
             events = decide(self.case, command, self._today(), self.calendar)
+            await self._persist(events, name, "SECAS", None)
+
+    async def _decide_and_persist_all(self, commands: list[c.Command], name: str) -> None:
+        """Decide SECAS's internal steps one after another, and record them with one append."""
+        async with self._lock:
+            case, events = self.case, []
+            for command in commands:
+                decided = decide(case, command, self._today(), self.calendar)
+                for e in decided:
+                    case = evolve(case, e)
+                events += decided
             await self._persist(events, name, "SECAS", None)
 
     async def _send_completion_notices(self) -> None:
@@ -974,6 +1046,19 @@ def _events_limit() -> int:
 
 def _signal_names() -> str:
     return ", ".join(sorted(name for name, m in c.MESSAGES.items() if m.signal))
+
+
+def _notice(case: CaseState, recipient: str, notice_id: str) -> QueueNoticeRequest:
+    """The completion notice to ``recipient`` of a completed case, for the outbox."""
+    return QueueNoticeRequest(
+        notice_id=notice_id,
+        case_id=case.case_id,
+        recipient=recipient,
+        party_name=case.party.party_name,
+        role_label=case.role.label,
+        user_id=case.user_id.accepted or "",
+        completed_on=case.completed_on.isoformat() if case.completed_on else "",
+    )
 
 
 def _midnight(d: date) -> datetime:

@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 
+from activities.case import AppendRequest
 from domain.roles import UserRole
 from tests.workflows import story
 from tests.workflows.conftest import Harness
+from uep.converter import DATA_CONVERTER
 from workflows.io import CaseResult
 
 ROLES = list(UserRole)
@@ -59,3 +62,47 @@ async def test_full_case_completes_and_notifies(harness: Harness, role: UserRole
     assert final["completed_on"] == today.isoformat()
     if role in (UserRole.OTHER_USER, UserRole.GAS_SUPPLIER):
         await story.record_history(handle, f"happy-path-{role}")
+
+
+async def test_completion_notices_are_queued_and_delivered_together(harness: Harness) -> None:
+    """``batched-notices-2026-12``: one activity queues the four notices and one append records
+    them; the three channels' deliveries start in one workflow task and one append records
+    them (before: an activity and an append per notice, fourteen round trips in a row)."""
+    today = await story.today(harness)
+    begun = today - timedelta(days=200)
+    handle = await story.start(harness, UserRole.GAS_SUPPLIER, begun)
+    await story.user_id_accepted(handle, "90-B3-D5-1F-30-01-77-01", begun)
+    await story.uept_certified(handle, begun, today)
+    await story.party_security_approved(harness, handle, begun)
+    await story.party_credit(harness, handle)
+    await story.verify_all(handle, ["user_id", "uept", "security", "credit"], today)
+    await story.panel_informed(handle, today)
+    await story.result(harness, handle)
+
+    scheduled: list[tuple[int, str]] = []  # (workflow tasks completed before it, activity)
+    appended: list[list[str]] = []  # the event types of each append, in order
+    tasks = 0
+    async for event in handle.fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+            tasks += 1
+        elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            attrs = event.activity_task_scheduled_event_attributes
+            scheduled.append((tasks, attrs.activity_type.name))
+            if attrs.activity_type.name == "append_events":
+                [request] = DATA_CONVERTER.payload_converter.from_payloads(
+                    attrs.input.payloads, [AppendRequest]
+                )
+                appended.append([e.type for e in request.events])
+    names = [name for _, name in scheduled]
+    assert names.count("queue_completion_notices") == 1
+    assert "queue_completion_notice" not in names
+    deliveries = [task for task, name in scheduled if name == "deliver_completion_notice"]
+    assert len(deliveries) == 3 and len(set(deliveries)) == 1  # started side by side
+    notices = [types for types in appended if types[0] == "CompletionNoticeQueued"]
+    delivered = [types for types in appended if types[0] == "CompletionNoticeDelivered"]
+    assert notices == [["CompletionNoticeQueued"] * 4]
+    assert delivered == [["CompletionNoticeDelivered"] * 3, ["CompletionNoticeDelivered"]]
+    stored = [e.type for e in await harness.store.read_stream(handle.id)]
+    assert stored.count("CompletionNoticeQueued") == 4
+    assert stored.count("CompletionNoticeDelivered") == 4
+    assert await story.replays(handle)

@@ -10,6 +10,7 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 
 from domain.roles import UserRole
@@ -83,6 +84,22 @@ async def test_three_roles_share_one_record_one_guarantee_and_one_fusa(harness: 
     assert party_stream.count("InstrumentLodged") == 1
     description = await record.describe()
     assert description.workflow_type == PARTY_WORKFLOW_TYPE
+    # each upsert of the record's search attributes changed one (record-attributes-on-change)
+    shown: dict[str, bytes] = {}
+    upserts = 0
+    async for event in record.fetch_history_events():
+        if event.event_type != EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+            continue
+        fields = event.upsert_workflow_search_attributes_event_attributes.search_attributes
+        values = {k: v.data for k, v in fields.indexed_fields.items()}
+        if "TemporalChangeVersion" in values:
+            continue
+        upserts += 1
+        assert any(shown.get(k) != v for k, v in values.items()), (
+            f"upsert {upserts} changed nothing"
+        )
+        shown.update(values)
+    assert upserts >= 2  # opened, then ready once credit and security are in
     await story.record_history(record, "party-record-three-roles")
     await story.record_history(handles[0], "party-backed-import-supplier")
 
