@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         CalendarRequest,
         CaseActivities,
         DeliveredElsewhere,
+        DeliveryReceipt,
         NoticeRequest,
         QueueNoticeRequest,
         QueueNoticesRequest,
@@ -466,21 +467,9 @@ class UserEntryProcess:
             if recipient == "sec_panel" or recipient in self.case.notified:
                 continue
             notice_id = self.case.notices_queued[recipient]
-            receipt = await workflow.execute_activity_method(
-                CaseActivities.deliver_completion_notice,
-                notice_id,
-                start_to_close_timeout=NOTICE_TIMEOUT,
-                retry_policy=DELIVERY_RETRY,
-                summary=f"Deliver the completion notice to the {recipient}",
-            )
+            receipt = await _deliver(recipient, notice_id)
             await self._decide_and_persist(
-                c.RecordNoticeDelivered(
-                    recipient=recipient,
-                    notice_id=notice_id,
-                    channel=receipt.channel or "channel",
-                    reference=shorten(receipt.reference, 200),
-                ),
-                "notice_delivered",
+                _delivered(recipient, notice_id, receipt), "notice_delivered"
             )
 
     async def _queue_and_deliver_together(self) -> None:
@@ -514,26 +503,13 @@ class UserEntryProcess:
             for recipient in COMPLETION_RECIPIENTS
             if recipient != "sec_panel" and recipient not in self.case.notified
         ]
+        # tasks start in the order given, so the deliveries are scheduled in that order
         receipts = await asyncio.gather(
-            *(
-                workflow.execute_activity_method(
-                    CaseActivities.deliver_completion_notice,
-                    notice_id,
-                    start_to_close_timeout=NOTICE_TIMEOUT,
-                    retry_policy=DELIVERY_RETRY,
-                    summary=f"Deliver the completion notice to the {recipient}",
-                )
-                for recipient, notice_id in due
-            )
+            *(_deliver(recipient, notice_id) for recipient, notice_id in due)
         )
         await self._decide_and_persist_all(
             [
-                c.RecordNoticeDelivered(
-                    recipient=recipient,
-                    notice_id=notice_id,
-                    channel=receipt.channel or "channel",
-                    reference=shorten(receipt.reference, 200),
-                )
+                _delivered(recipient, notice_id, receipt)
                 for (recipient, notice_id), receipt in zip(due, receipts, strict=True)
             ],
             "notice_delivered",
@@ -1058,6 +1034,28 @@ def _notice(case: CaseState, recipient: str, notice_id: str) -> QueueNoticeReque
         role_label=case.role.label,
         user_id=case.user_id.accepted or "",
         completed_on=case.completed_on.isoformat() if case.completed_on else "",
+    )
+
+
+async def _deliver(recipient: str, notice_id: str) -> DeliveryReceipt:
+    """Hand a queued notice to its channel (tried again, less and less often, until it takes it)."""
+    receipt: DeliveryReceipt = await workflow.execute_activity_method(
+        CaseActivities.deliver_completion_notice,
+        notice_id,
+        start_to_close_timeout=NOTICE_TIMEOUT,
+        retry_policy=DELIVERY_RETRY,
+        summary=f"Deliver the completion notice to the {recipient}",
+    )
+    return receipt
+
+
+def _delivered(recipient: str, notice_id: str, receipt: DeliveryReceipt) -> c.RecordNoticeDelivered:
+    """SECAS's record that ``recipient``'s notice reached it through its channel."""
+    return c.RecordNoticeDelivered(
+        recipient=recipient,
+        notice_id=notice_id,
+        channel=receipt.channel or "channel",
+        reference=shorten(receipt.reference, 200),
     )
 
 
