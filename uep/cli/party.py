@@ -22,6 +22,7 @@ from domain.party.commands import PARTY_MESSAGES
 from uep.cli.case import connect, parse_json_object, refusal_message, rpc_error
 from uep.cli.common import OK, REFUSED, USAGE, CliError, print_json, run_command
 from uep.cli.common import console as _out
+from uep.updates import execute_update
 from workflows import names
 
 OPENING_PAUSES = (0.2, 0.4, 0.8, 1.6, 3.2)
@@ -53,7 +54,8 @@ async def _send(args: argparse.Namespace) -> int:
     # The record opens a moment after the Party's first role case starts: give it that moment.
     for pause in (*OPENING_PAUSES, None):
         try:
-            result = await handle.execute_update(args.message, payload)
+            # across a hand-over too: uep/updates.py asks the current run once more
+            result = await execute_update(client, handle, args.message, payload, None)
             break
         except WorkflowUpdateFailedError as err:
             print(f"refused: {refusal_message(err)}", file=sys.stderr)
