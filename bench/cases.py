@@ -255,7 +255,7 @@ class Processes:
 
     def cpu(self) -> dict[str, float]:
         """CPU seconds so far: this process (client and worker), the server, the projector,
-        PostgreSQL (its server and live backends)."""
+        PostgreSQL (its server, its live backends and those that ended)."""
         own = resource.getrusage(resource.RUSAGE_SELF)
         times = {
             "worker": own.ru_utime + own.ru_stime,
@@ -263,18 +263,22 @@ class Processes:
             "projector": _cpu(self.projector),
         }
         if self.postgres is not None:
-            times["postgres"] = _cpu(self.postgres) + sum(
+            # a backend that ends between two readings moves from the live ones into the
+            # server's reaped children: count both, or the difference can come out negative
+            times["postgres"] = _cpu(self.postgres, reaped=True) + sum(
                 _cpu(p) for p in self.postgres.children(recursive=True)
             )
         return times
 
 
-def _cpu(process: psutil.Process) -> float:
+def _cpu(process: psutil.Process, reaped: bool = False) -> float:
+    """CPU seconds of ``process`` (with ``reaped``: and of its children it has waited for)."""
     try:
         t = process.cpu_times()
     except psutil.NoSuchProcess:
         return 0.0
-    return float(t.user + t.system)
+    own = t.user + t.system
+    return float(own + (t.children_user + t.children_system if reaped else 0.0))
 
 
 class Metrics:
