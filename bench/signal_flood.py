@@ -114,6 +114,12 @@ async def main(args: argparse.Namespace) -> int:
     finally:
         server.terminate()
         await asyncio.to_thread(server.wait, 15)
+        # close the pool before its server stops: it would try to restore its floor and print
+        # the refused connection as a traceback
+        try:
+            await asyncio.wait_for(pool.close(), 10)
+        except TimeoutError:
+            pool.terminate()
         if not settings.database_url:
             await asyncio.to_thread(stop_embedded, folder / "postgres")
         shutil.rmtree(folder, ignore_errors=True)
