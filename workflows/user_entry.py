@@ -517,12 +517,11 @@ class UserEntryProcess:
 
     async def _decide_and_persist(self, command: c.Command, name: str) -> None:
         """Decide and record an internal step of SECAS's (no sender message behind it)."""
-        async with self._lock:
-            events = decide(self.case, command, self._today(), self.calendar)
-            await self._persist(events, name, "SECAS", None)
+        await self._decide_and_persist_all([command], name)
 
     async def _decide_and_persist_all(self, commands: list[c.Command], name: str) -> None:
-        """Decide SECAS's internal steps one after another, and record them with one append."""
+        """Decide SECAS's internal steps one after another (each on the state the ones before
+        it leave), and record them with one append."""
         async with self._lock:
             case, events = self.case, []
             for command in commands:

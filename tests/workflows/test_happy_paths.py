@@ -7,11 +7,10 @@ from datetime import timedelta
 import pytest
 from temporalio.api.enums.v1 import EventType
 
-from activities.case import AppendRequest
 from domain.roles import UserRole
 from tests.workflows import story
 from tests.workflows.conftest import Harness
-from uep.converter import DATA_CONVERTER
+from uep.audit.history import decode_run
 from workflows.io import CaseResult
 
 ROLES = list(UserRole)
@@ -79,20 +78,20 @@ async def test_completion_notices_are_queued_and_delivered_together(harness: Har
     await story.panel_informed(handle, today)
     await story.result(harness, handle)
 
+    history = await handle.fetch_history()
     scheduled: list[tuple[int, str]] = []  # (workflow tasks completed before it, activity)
-    appended: list[list[str]] = []  # the event types of each append, in order
     tasks = 0
-    async for event in handle.fetch_history_events():
+    for event in history.events:
         if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
             tasks += 1
         elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-            attrs = event.activity_task_scheduled_event_attributes
-            scheduled.append((tasks, attrs.activity_type.name))
-            if attrs.activity_type.name == "append_events":
-                [request] = DATA_CONVERTER.payload_converter.from_payloads(
-                    attrs.input.payloads, [AppendRequest]
-                )
-                appended.append([e.type for e in request.events])
+            name = event.activity_task_scheduled_event_attributes.activity_type.name
+            scheduled.append((tasks, name))
+    # the event types of each append, in order, as the audit reads them from history
+    by_append: dict[int, list[str]] = {}
+    for appended_event in decode_run(history, "temporal").appended:
+        by_append.setdefault(appended_event.history_event_id, []).append(appended_event.event.type)
+    appended = list(by_append.values())
     names = [name for _, name in scheduled]
     assert names.count("queue_completion_notices") == 1
     assert "queue_completion_notice" not in names
