@@ -66,22 +66,19 @@ async def test_a_child_that_keeps_dying_stops_the_stack_naming_it(
 async def test_a_killed_child_is_restarted_and_the_stack_stays_up(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sleeper = child(tmp_path, "projector", "import time; time.sleep(600)")
-    stack = Stack(children=[sleeper])
+    idle = child(tmp_path, "projector", "import signal; signal.pause()")
+    stack = Stack(children=[idle])
     stop = asyncio.Event()
     supervising = asyncio.create_task(supervisor._supervise(stack, stop, NOWHERE))
-    first = sleeper.process.pid
-    sleeper.process.send_signal(signal.SIGKILL)
-    for _ in range(200):  # bounded: the supervisor looks every half second
-        if sleeper.process.pid != first:
-            break
-        await asyncio.sleep(0.05)
-    assert sleeper.process.pid != first and sleeper.process.poll() is None
+    first = idle.process.pid
+    idle.process.send_signal(signal.SIGKILL)
+    await asyncio.wait_for(idle.restarted.wait(), 60)  # the supervisor says it restarted it
+    assert idle.process.pid != first and idle.process.poll() is None
     stop.set()  # what Ctrl-C / SIGTERM does
     assert await supervising == 0
     stack.stop()
-    assert sleeper.exited()
+    assert idle.exited()
     captured = capsys.readouterr()
     assert "the projector exited unexpectedly (killed by SIGKILL)" in captured.err
-    assert f"restarted the projector (pid {sleeper.process.pid})" in captured.out
+    assert f"restarted the projector (pid {idle.process.pid})" in captured.out
     assert "PostgreSQL at 127.0.0.1:9 does not answer" in captured.err

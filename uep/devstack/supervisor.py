@@ -83,6 +83,8 @@ class Child:
     respawn: Callable[[], subprocess.Popen[bytes]] | None = None
     deaths: deque[float] = field(default_factory=deque)
     restart_at: float | None = None
+    restarted: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set each time the supervisor has started the child again (for whoever waits on it)."""
 
     def exited(self) -> bool:
         """True once the child has ended."""
@@ -515,6 +517,7 @@ def _restart(child: Child) -> None:
     stop_child(child)
     child.process = child.respawn()
     print(f"uep dev: restarted the {child.name} (pid {child.process.pid})", flush=True)
+    child.restarted.set()
 
 
 class _DatabaseWatch:
