@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -535,3 +535,16 @@ def fold(events: Iterable[ev.Event], state: CaseState | None = None) -> CaseStat
     for event in events:
         state = evolve(state, event)
     return state
+
+
+def facts_for_party_record(state: CaseState) -> dict[str, Any]:
+    """What a Party record records of its role case: role, status and accepted User IDs (the
+    case's query answers this, and the record's read of the case's stream folds to the same)."""
+    return {
+        "case_id": state.case_id,
+        "party_id": state.party.party_id,
+        "role": str(state.role),
+        "status": state.status,
+        "user_ids": list(state.user_id.accepted_ids),
+        "revision": state.revision,
+    }

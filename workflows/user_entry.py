@@ -52,7 +52,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.progress import next_deadline, notices_due, stage
     from domain.revision import LEGACY as LEGACY_REVISION
     from domain.revision import PARTY_RECORD
-    from domain.state import CaseState, evolve, fold
+    from domain.state import CaseState, evolve, facts_for_party_record, fold
     from domain.view import CaseView, RejectedMessage, build_view, case_summary
     from eventstore.models import AppendResult, NewEvent, UserIdClaimChange
     from workflows import limits, names
@@ -644,15 +644,7 @@ class UserEntryProcess:
         """The case as its Party record reads it (empty while the case is opening)."""
         if self._run is None:
             return {}
-        case = self.case
-        return {
-            "case_id": case.case_id,
-            "party_id": case.party.party_id,
-            "role": str(case.role),
-            "status": case.status,
-            "user_ids": list(case.user_id.accepted_ids),
-            "revision": case.revision,
-        }
+        return facts_for_party_record(self.case)
 
     @workflow.signal(dynamic=True, description="Any other signal name: refused and listed.")
     async def unknown_signal(self, name: str, args: Sequence[RawValue]) -> None:
