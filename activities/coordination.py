@@ -2,9 +2,13 @@
 reading who sent a message from its own history.
 
 A role case opens (or finds) its Party record and pokes it when the case moves on; each side
-then *reads* what it needs from the other by a query, so what a workflow records comes from
-the other workflow itself, never from the content of a signal anyone could send. Names are
-passed in by the workflow (the activity layer does not know the workflows).
+then *reads* what it needs from the other, so what a workflow records comes from the other
+workflow's own record, never from the content of a signal anyone could send. Since
+``store-reads-2026-12`` each side folds the other's event stream (:meth:`read_case_facts`,
+:meth:`read_party_position`): the store holds everything the other workflow decided before it
+poked, and reading it does not wait for the other workflow's task as a query does. Older
+histories read by query (:meth:`query_workflow`). Names are passed in by the workflow (the
+activity layer does not know the workflows).
 
 A message with no principal header (the Temporal Web UI) is recorded with the Temporal identity
 of the client that sent it. Only Temporal's history holds that identity, and workflow code
@@ -15,6 +19,7 @@ records the answer, so a replay reuses it.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date
 from typing import Any, Literal
 
 import structlog
@@ -25,7 +30,12 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowQueryFailedError, WorkflowQueryRejectedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.history import fold_stored
+from domain.party.events import party_event_from_data
+from domain.party.state import fold_party, position_for
 from domain.principals import HEADER
+from domain.roles import UserRole
+from domain.state import facts_for_party_record
 from eventstore.models import EventStorePort
 
 log = structlog.get_logger(__name__)
@@ -49,6 +59,14 @@ class QueryRequest(BaseModel):
     workflow_id: str
     query: str
     argument: dict[str, Any] | None = None
+
+
+class PositionRequest(BaseModel):
+    """A role's credit and security position, judged on a day, from a Party record's stream."""
+
+    stream_id: str = Field(max_length=300)
+    role: UserRole
+    on: date
 
 
 class StoredFact(BaseModel):
@@ -131,6 +149,26 @@ class CoordinationActivities:
             raise
         return answer if isinstance(answer, dict) else None
 
+    @activity.defn(name="read_case_facts")
+    async def read_case_facts(self, stream_id: str) -> dict[str, Any] | None:
+        """What a Party record records of a role case (role, status, User IDs), folded from the
+        case's stream; None when the stream holds no case (refused at its start, or no such
+        case): the record refuses the poke then, as it did an unanswered query."""
+        state = fold_stored(await self._store.read_stream(stream_id))
+        return None if state is None else facts_for_party_record(state)
+
+    @activity.defn(name="read_party_position")
+    async def read_party_position(self, request: PositionRequest) -> dict[str, Any] | None:
+        """A role's position as its Party record's stream stands (the record's ``position``
+        query, from the store); None while the record has recorded nothing."""
+        events = await self._store.read_stream(request.stream_id)
+        state = fold_party(party_event_from_data(e.type, e.data) for e in events)
+        if state is None:
+            return None
+        last = events[-1]
+        position = position_for(state, request.role, request.on, last.version, last.type)
+        return position.model_dump(mode="json")
+
     @activity.defn(name="read_stream_facts")
     async def read_stream_facts(self, stream_id: str) -> StreamFacts:
         """Every event of a stream with the message id it answered (to reopen a record)."""
@@ -199,6 +237,8 @@ class CoordinationActivities:
         return [
             self.signal_with_start,
             self.query_workflow,
+            self.read_case_facts,
+            self.read_party_position,
             self.read_stream_facts,
             self.identify_sender,
         ]

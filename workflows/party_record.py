@@ -74,7 +74,7 @@ with workflow.unsafe.imports_passed_through():
         signal_origin,
         update_origin,
     )
-    from workflows.steps import REGULAR_STEPS_PATCH, append, run_step
+    from workflows.steps import REGULAR_STEPS_PATCH, STORE_READS_PATCH, append, run_step
 
 APPEND_TIMEOUT = timedelta(seconds=30)
 READ_TIMEOUT = timedelta(seconds=30)
@@ -86,6 +86,9 @@ RECORD_ATTRIBUTES_PATCH = "record-attributes-on-change-2026-12"
 """The record upserts its search attributes only when one of them changes; what only the Web
 UI's details show (roles, what is outstanding) no longer upserts them. Older histories
 upserted on every change of the details."""
+TOLD_ON_NEWS_PATCH = "told-on-news-2026-12"
+"""An open role case reporting news (its User IDs, its status) is not told its position again
+unless the position changed; older histories told it again after every report."""
 
 
 @workflow.defn(name=names.PARTY_WORKFLOW_TYPE)
@@ -116,6 +119,8 @@ class PartyRecord:
                 limits.COUNTED_ROLLOVER_PATCH,
                 REGULAR_SENDER_CHECK_PATCH,
                 RECORD_ATTRIBUTES_PATCH,
+                STORE_READS_PATCH,
+                TOLD_ON_NEWS_PATCH,
             ),
             self.patches,
         )
@@ -338,12 +343,20 @@ class PartyRecord:
             self._reject(names.ROLE_CASE_SIGNAL, None, "role_case: no case of this Party named")
             return
         await workflow.wait_condition(lambda: self._run is not None)
-        facts = await workflow.execute_activity_method(
-            CoordinationActivities.query_workflow,
-            QueryRequest(workflow_id=case_id, query=names.CASE_FACTS_QUERY),
-            start_to_close_timeout=READ_TIMEOUT,
-            summary=f"Read role case {case_id}",
-        )
+        if self.patches.on(STORE_READS_PATCH):  # its stream: no wait for the case's task
+            facts = await workflow.execute_activity_method(
+                CoordinationActivities.read_case_facts,
+                case_id,
+                start_to_close_timeout=READ_TIMEOUT,
+                summary=f"Read role case {case_id} from its stream",
+            )
+        else:  # older histories asked the case by a query
+            facts = await workflow.execute_activity_method(
+                CoordinationActivities.query_workflow,
+                QueryRequest(workflow_id=case_id, query=names.CASE_FACTS_QUERY),
+                start_to_close_timeout=READ_TIMEOUT,
+                summary=f"Read role case {case_id}",
+            )
         if not facts or facts.get("party_id") != self._party_id():
             self._reject(names.ROLE_CASE_SIGNAL, None, f"role_case: {case_id} is not readable")
             return
@@ -361,13 +374,17 @@ class PartyRecord:
             self._reject(names.ROLE_CASE_SIGNAL, None, f"role_case: {case_id} is not its role")
             return
         async with self._lock:
+            was_open = any(x.case_id == case_id and x.status == "open" for x in self.state.cases)
             try:
                 events = decide_party(self.state, command, self._today())
                 await self._persist(events, names.ROLE_CASE_SIGNAL, "uep", None)
             except (DomainError, ApplicationError, ActivityError) as err:
                 self._reject(names.ROLE_CASE_SIGNAL, None, str(err))
                 return
-            self.run_state.told.pop(case_id, None)  # tell it its position (again)
+            if not (self.patches.on(TOLD_ON_NEWS_PATCH) and was_open and events):
+                # a case new to the record, or one asking again (a new run, a retried tell):
+                # tell it its position (again); an open case reporting news needs only news
+                self.run_state.told.pop(case_id, None)
         self._changed = True
 
     @workflow.query(name=names.STATE_QUERY, description="The whole Party record as JSON.")

@@ -52,12 +52,12 @@ _EPOCH_1 = frozenset(
         "arrival-order-2026-12",
     }
 )
+_EPOCH_2 = _EPOCH_1 | {"batched-notices-2026-12", "record-attributes-on-change-2026-12"}
+_EPOCH_3 = _EPOCH_2 | {"store-reads-2026-12", "told-on-news-2026-12"}
 CODE_EPOCHS: tuple[tuple[str, frozenset[str]], ...] = (
     ("code-epoch-1-2026-12", _EPOCH_1),
-    (
-        "code-epoch-2-2026-12",
-        _EPOCH_1 | {"batched-notices-2026-12", "record-attributes-on-change-2026-12"},
-    ),
+    ("code-epoch-2-2026-12", _EPOCH_2),
+    ("code-epoch-3-2026-12", _EPOCH_3),
 )
 """Each code epoch and the patches it has on, oldest first, spelled out (a released set must not
 follow a renamed constant). Never change a released entry;

@@ -32,6 +32,10 @@ REGULAR_STEPS_PATCH = "regular-steps-2026-12"
 while its task ran local activities made histories that did not replay (docs/performance.md).
 Only the histories recorded between the two patches (tests/histories/*.g6.json) run local."""
 
+STORE_READS_PATCH = "store-reads-2026-12"
+"""A role case and its Party record read each other from the event store (the other's stream,
+folded by an activity) instead of by a query, which waited for the other workflow's task."""
+
 A = TypeVar("A")
 R = TypeVar("R")
 

@@ -31,7 +31,12 @@ with workflow.unsafe.imports_passed_through():
         QueueNoticeRequest,
         QueueNoticesRequest,
     )
-    from activities.coordination import CoordinationActivities, QueryRequest, SignalWithStartRequest
+    from activities.coordination import (
+        CoordinationActivities,
+        PositionRequest,
+        QueryRequest,
+        SignalWithStartRequest,
+    )
     from activities.errors import StoreRefusal
     from domain import commands as c
     from domain import events as ev
@@ -79,7 +84,7 @@ with workflow.unsafe.imports_passed_through():
         signal_origin,
         update_origin,
     )
-    from workflows.steps import REGULAR_STEPS_PATCH, append, run_step
+    from workflows.steps import REGULAR_STEPS_PATCH, STORE_READS_PATCH, append, run_step
 
 # Each activity's timeout fits what it does; Temporal retries a timed-out attempt.
 APPEND_TIMEOUT = timedelta(seconds=30)
@@ -150,6 +155,7 @@ class UserEntryProcess:
                 limits.COUNTED_ROLLOVER_PATCH,
                 REGULAR_SENDER_CHECK_PATCH,
                 BATCHED_NOTICES_PATCH,
+                STORE_READS_PATCH,
             ),
             self.patches,
         )
@@ -329,16 +335,25 @@ class UserEntryProcess:
         if not (self._party_poked and case.party_backed and case.status == "open"):
             return
         self._party_poked = False
-        answer = await workflow.execute_activity_method(
-            CoordinationActivities.query_workflow,
-            QueryRequest(
-                workflow_id=names.party_record_id(case.party.party_id),
-                query=names.POSITION_QUERY,
-                argument={"role": str(case.role), "on": self._today().isoformat()},
-            ),
-            start_to_close_timeout=READ_TIMEOUT,
-            summary="Read the credit and security position from the Party record",
-        )
+        record = names.party_record_id(case.party.party_id)
+        if self.patches.on(STORE_READS_PATCH):  # its stream: no wait for the record's task
+            answer = await workflow.execute_activity_method(
+                CoordinationActivities.read_party_position,
+                PositionRequest(stream_id=record, role=case.role, on=self._today()),
+                start_to_close_timeout=READ_TIMEOUT,
+                summary="Read the credit and security position from the Party record's stream",
+            )
+        else:  # older histories asked the record by a query
+            answer = await workflow.execute_activity_method(
+                CoordinationActivities.query_workflow,
+                QueryRequest(
+                    workflow_id=record,
+                    query=names.POSITION_QUERY,
+                    argument={"role": str(case.role), "on": self._today().isoformat()},
+                ),
+                start_to_close_timeout=READ_TIMEOUT,
+                summary="Read the credit and security position from the Party record",
+            )
         if answer is None:
             return
         try:

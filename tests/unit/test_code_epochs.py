@@ -31,6 +31,7 @@ RELEASED = {
         "arrival-order-2026-12",
     },
     "code-epoch-2-2026-12": {"batched-notices-2026-12", "record-attributes-on-change-2026-12"},
+    "code-epoch-3-2026-12": {"store-reads-2026-12", "told-on-news-2026-12"},
 }
 """Every released epoch, as it was released, by the patches it added to the one before: add the
 next one here when you add it there."""

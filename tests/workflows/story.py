@@ -387,7 +387,7 @@ async def party_credit(
     await until(handle, credit_met, "the credit position reached the case")
 
 
-HISTORY_GENERATION = 12
+HISTORY_GENERATION = 13
 """Bump when the workflow's commands change (behind ``workflow.patched``), then record."""
 
 

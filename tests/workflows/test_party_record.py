@@ -13,10 +13,17 @@ from typing import Any
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 
+from activities.coordination import CoordinationActivities, PositionRequest
 from domain.roles import UserRole
 from tests.workflows import story
 from tests.workflows.conftest import Harness
-from workflows.names import PARTY_WORKFLOW_TYPE, party_record_id
+from workflows.names import (
+    CASE_FACTS_QUERY,
+    PARTY_CHANGED_SIGNAL,
+    PARTY_WORKFLOW_TYPE,
+    POSITION_QUERY,
+    party_record_id,
+)
 
 SUPPLIERS = [UserRole.IMPORT_SUPPLIER, UserRole.EXPORT_SUPPLIER, UserRole.GAS_SUPPLIER]
 
@@ -192,3 +199,102 @@ async def test_user_ids_inside_the_range_unicast_and_a_second_one(harness: Harne
         if (await story.party_view(record))["roles"][0]["user_ids"] == both:
             break
     assert (await story.party_view(record))["roles"][0]["user_ids"] == both
+
+
+async def activities_run(handle: WorkflowHandle[Any, Any]) -> list[str]:
+    """The activity types a run scheduled, in order."""
+    scheduled = EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    return [
+        event.activity_task_scheduled_event_attributes.activity_type.name
+        async for event in handle.fetch_history_events()
+        if event.event_type == scheduled
+    ]
+
+
+async def test_each_side_reads_the_other_from_its_stream_as_its_query_answers(
+    harness: Harness,
+) -> None:
+    """store-reads-2026-12: a case reads its position, and the record a case's facts, by folding
+    the other's stream; no query waits for the other's workflow task, and the fold gives what
+    the other's query gives."""
+    today = await story.today(harness)
+    pid, handles = await three_roles(harness, today - timedelta(days=100))
+    record = story.record_of(harness, pid)
+    await story.party_send(
+        record, "notify_party_credit_cover", requirement="50000", threshold="10000"
+    )
+    for handle in handles:
+        await story.until(handle, lambda s: not story.credit_met(s), "the requirement arrived")
+    reads = CoordinationActivities(harness.client, harness.store)
+    for handle, role in zip(handles, SUPPLIERS, strict=True):
+        asked = {"role": str(role), "on": today.isoformat()}
+        queried = await record.query(POSITION_QUERY, asked, result_type=dict)
+        read = await reads.read_party_position(
+            PositionRequest(stream_id=record.id, role=role, on=today)
+        )
+        assert read == queried
+        assert read is not None and read["credit"]["requirement"] == "50000"
+        facts = await handle.query(CASE_FACTS_QUERY, result_type=dict)
+        assert await reads.read_case_facts(handle.id) == facts
+        assert facts["role"] == str(role) and facts["status"] == "open"
+        steps = await activities_run(handle)
+        assert "read_party_position" in steps and "query_workflow" not in steps
+    steps = await activities_run(record)
+    assert steps.count("read_case_facts") == 3 and "query_workflow" not in steps
+    assert await reads.read_case_facts("uep-nobody-gas_supplier") is None
+    assert (
+        await reads.read_party_position(
+            PositionRequest(stream_id=party_record_id("nobody"), role=SUPPLIERS[0], on=today)
+        )
+        is None
+    )
+
+
+async def test_an_open_case_reporting_news_is_told_its_position_only_when_it_changed(
+    harness: Harness,
+) -> None:
+    """told-on-news-2026-12: a case whose User ID is accepted reports it to its record; the
+    record records it and pokes the case only when the case's position changed, so every poke
+    the case took brought it something to record."""
+    today = await story.today(harness)
+    handle = await story.start(harness, UserRole.GAS_SUPPLIER, today)
+    await story.opened(handle)
+    uid = "90b3d51f30010001"
+    await story.user_id_accepted(handle, uid, today, harness)
+    record = story.record_of(harness, story.party_id_of(handle))
+
+    def user_ids(view: dict[str, Any]) -> list[str]:
+        return [u for r in view.get("roles", []) for u in r["user_ids"]]
+
+    for _ in range(2_000):  # each query a round trip to the worker
+        if user_ids(await story.party_view(record)):
+            break
+    assert user_ids(await story.party_view(record)) == ["90-B3-D5-1F-30-01-00-01"]
+    # then the position changes: the case is poked, reads it and records it
+    await story.party_send(
+        record, "notify_party_credit_cover", requirement="50000", threshold="10000"
+    )
+
+    async def positions() -> list[dict[str, Any]]:
+        stream = await harness.store.read_stream(handle.id)
+        return [e.data for e in stream if e.type == "PartyPositionRecorded"]
+
+    def requirement(position: dict[str, Any]) -> str | None:
+        value = position["credit"]["requirement"]
+        return None if value is None else str(value)
+
+    for _ in range(2_000):
+        await story.view(handle)  # a round trip, so the worker moves on between reads
+        if requirement((await positions())[-1]) == "50000":
+            break
+    recorded = await positions()
+    assert requirement(recorded[-1]) == "50000"
+    signaled = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+    pokes = [
+        event
+        async for event in handle.fetch_history_events()
+        if event.event_type == signaled
+        and event.workflow_execution_signaled_event_attributes.signal_name == PARTY_CHANGED_SIGNAL
+    ]
+    assert len(recorded) >= 3  # the first position, the range, the credit requirement
+    assert len(pokes) == len(recorded)  # before: one more, after the User ID's report
