@@ -193,7 +193,7 @@ def _rows() -> dict[str, MatrixRow]:
             senders=(PrincipalKind.ENGINE,),
             secas_records=False,
             internal=True,
-            why=_INTERNAL_WHY + " the position from the Party record by a query",
+            why=_INTERNAL_WHY + " the position from the Party record's event stream",
         ),
         MatrixRow(
             message="role_case",
@@ -201,7 +201,7 @@ def _rows() -> dict[str, MatrixRow]:
             senders=(PrincipalKind.ENGINE,),
             secas_records=False,
             internal=True,
-            why=_INTERNAL_WHY + " the case's facts from the case by a query",
+            why=_INTERNAL_WHY + " the case's facts from the case's event stream",
         ),
     ]
     return {r.message: r for r in rows}

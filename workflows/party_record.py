@@ -2,11 +2,13 @@
 
 It holds what belongs to the Party rather than to one role (SEC H1.4-H1.6, H1.10(c), H1.10(e),
 J3): the profile, the User ID ranges, Credit Support and the security assessments. Role cases
-(revision 3) open it by signal-with-start and poke it when they move on; it reads each case by a
-query and records what it finds. When its credit or security position for a role changes it
-pokes that role's open case, which reads the position back by a query and records it in its own
-stream. A timer fires on the day a held instrument stops counting (a Bank Guarantee a month
-before it expires) and the record tells every open case at once.
+(revision 3) open it by signal-with-start and poke it when they move on; it reads each case from
+the case's event stream and records what it finds. When its credit or security position for a
+role changes it pokes that role's open case, which reads the position from the record's stream
+and records it in its own (``store-reads-2026-12``; older histories read each other by a query,
+which waited for the other workflow's task). A timer fires on the day a held instrument stops
+counting (a Bank Guarantee a month before it expires) and the record tells every open case at
+once.
 
 The record lives while any role case is open or the Party holds Credit Support; a later case
 opens it again, and it folds its own event stream back into state.

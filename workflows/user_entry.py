@@ -304,7 +304,7 @@ class UserEntryProcess:
 
     async def _tell_party_record(self) -> None:
         """Open (or find) the Party record and poke it when the case opened or its status or
-        User IDs changed; the record reads the case by a query and records what it finds."""
+        User IDs changed; the record reads the case's stream and records what it finds."""
         case = self.case
         if not case.party_backed:
             return
