@@ -153,16 +153,27 @@ class CoordinationActivities:
     async def read_case_facts(self, stream_id: str) -> dict[str, Any] | None:
         """What a Party record records of a role case (role, status, User IDs), folded from the
         case's stream; None when the stream holds no case (refused at its start, or no such
-        case): the record refuses the poke then, as it did an unanswered query."""
-        state = fold_stored(await self._store.read_stream(stream_id))
+        case): the record refuses the poke then, as it did an unanswered query. A stream that
+        does not fold is refused too (logged), not retried for ever."""
+        events = await self._store.read_stream(stream_id)
+        try:
+            state = fold_stored(events)
+        except ValueError as err:  # pydantic's ValidationError too
+            log.error("stream does not fold", stream_id=stream_id, error=str(err)[:500])
+            return None
         return None if state is None else facts_for_party_record(state)
 
     @activity.defn(name="read_party_position")
     async def read_party_position(self, request: PositionRequest) -> dict[str, Any] | None:
         """A role's position as its Party record's stream stands (the record's ``position``
-        query, from the store); None while the record has recorded nothing."""
+        query, from the store); None while the record has recorded nothing, or when its stream
+        does not fold (logged; the case records nothing and is poked again on news)."""
         events = await self._store.read_stream(request.stream_id)
-        state = fold_party(party_event_from_data(e.type, e.data) for e in events)
+        try:
+            state = fold_party(party_event_from_data(e.type, e.data) for e in events)
+        except ValueError as err:  # pydantic's ValidationError too
+            log.error("stream does not fold", stream_id=request.stream_id, error=str(err)[:500])
+            return None
         if state is None:
             return None
         last = events[-1]
