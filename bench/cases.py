@@ -638,6 +638,7 @@ def report(rounds: list[Round], args: argparse.Namespace) -> None:
         b, u = figures["bare"].get(name, 0.0), figures["uep"][name]
         ratio = f"{u / b:10.2f}" if b else f"{'':>10}"
         print(f"{name:<30}{b:10.1f}{u:10.1f}{ratio}")
+    print_goals(figures)
     print()
     print("where a uep update's time goes (SDK timings over all rounds, per update sent):")
     uep_rounds = [r for r in rounds if r.kind == "uep"]
@@ -672,6 +673,23 @@ def report(rounds: list[Round], args: argparse.Namespace) -> None:
     lags = [r.caught_up_after for r in uep_rounds]
     shown = ", ".join("-" if x is None else f"{x:.2f}" for x in lags)
     print(f"projector at head after the last case of each uep round (s): {shown}")
+
+
+GOALS = (("cases/s", 0.8, "at least"), ("p95 ms", 1.5, "at most"))
+"""Issue 14's goals: uep / bare cases/s and update p95, in the same run."""
+
+
+def print_goals(figures: dict[str, dict[str, float]]) -> None:
+    """Each goal's ratio in this run, and whether it is met (only when both kinds ran)."""
+    for name, goal, sense in GOALS:
+        bare = figures.get("bare", {}).get(name, 0.0)
+        uep = figures.get("uep", {}).get(name, 0.0)
+        if not bare:
+            return
+        ratio = uep / bare
+        met = ratio >= goal if sense == "at least" else ratio <= goal
+        verdict = "met" if met else "missed"
+        print(f"goal: uep/bare {name} {sense} {goal} - {ratio:.2f}, {verdict}")
 
 
 if __name__ == "__main__":
