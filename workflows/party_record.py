@@ -89,8 +89,8 @@ RECORD_ATTRIBUTES_PATCH = "record-attributes-on-change-2026-12"
 UI's details show (roles, what is outstanding) no longer upserts them. Older histories
 upserted on every change of the details."""
 TOLD_ON_NEWS_PATCH = "told-on-news-2026-12"
-"""An open role case reporting news (its User IDs, its status) is not told its position again
-unless the position changed; older histories told it again after every report."""
+"""An open role case reporting that it moved on (more User IDs, or closed) is not told its
+position again unless the position changed; older histories told it again after every report."""
 
 
 @workflow.defn(name=names.PARTY_WORKFLOW_TYPE)
@@ -376,16 +376,22 @@ class PartyRecord:
             self._reject(names.ROLE_CASE_SIGNAL, None, f"role_case: {case_id} is not its role")
             return
         async with self._lock:
-            was_open = any(x.case_id == case_id and x.status == "open" for x in self.state.cases)
+            known = next((x for x in self.state.cases if x.case_id == case_id), None)
+            moved_on = (  # an open case that took more User IDs, or closed: nothing lost
+                known is not None
+                and known.status == "open"
+                and set(known.user_ids) <= set(command.user_ids)
+            )
             try:
                 events = decide_party(self.state, command, self._today())
                 await self._persist(events, names.ROLE_CASE_SIGNAL, "uep", None)
             except (DomainError, ApplicationError, ActivityError) as err:
                 self._reject(names.ROLE_CASE_SIGNAL, None, str(err))
                 return
-            if not (self.patches.on(TOLD_ON_NEWS_PATCH) and was_open and events):
-                # a case new to the record, or one asking again (a new run, a retried tell):
-                # tell it its position (again); an open case reporting news needs only news
+            if not (self.patches.on(TOLD_ON_NEWS_PATCH) and moved_on and events):
+                # a case new to the record, one asking again (a new run, a retried tell), or a
+                # new case in place of one that never reported closing (terminated): tell it its
+                # position (again); an open case reporting that it moved on needs only news
                 self.run_state.told.pop(case_id, None)
         self._changed = True
 

@@ -298,3 +298,32 @@ async def test_an_open_case_reporting_news_is_told_its_position_only_when_it_cha
     ]
     assert len(recorded) >= 3  # the first position, the range, the credit requirement
     assert len(pokes) == len(recorded)  # before: one more, after the User ID's report
+
+
+async def test_a_case_started_again_after_one_was_terminated_is_told_its_position(
+    harness: Harness,
+) -> None:
+    """An operator terminated an open case that held a User ID (so it never reported closing)
+    and started the role again: the record still shows the old case open with its User ID, and
+    the new case's first report takes that away - not news of a case moving on, so the record
+    tells it its position (told-on-news must not leave it waiting for ever)."""
+    today = await story.today(harness)
+    first = await story.start(harness, UserRole.GAS_SUPPLIER, today)
+    await story.opened(first)
+    await story.user_id_accepted(first, "90b3d51f30010001", today, harness)
+    record = story.record_of(harness, story.party_id_of(first))
+
+    def user_ids(view: dict[str, Any]) -> list[str]:
+        return [u for r in view.get("roles", []) for u in r["user_ids"]]
+
+    for _ in range(2_000):  # each query a round trip to the worker
+        if user_ids(await story.party_view(record)):
+            break
+    assert user_ids(await story.party_view(record)) == ["90-B3-D5-1F-30-01-00-01"]
+    await first.terminate("an operator ended it")
+    party = (await story.party_view(record))["profile"]
+    again = await story.start(harness, UserRole.GAS_SUPPLIER, today, party, ranges=False)
+    await story.opened(again)
+    told = await story.until(again, story.ranges_known, "the position reached the new case", 20)
+    assert told["party_record"] is not None
+    await story.record_history(record, "party-record-case-started-again")
