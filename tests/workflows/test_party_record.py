@@ -250,6 +250,24 @@ async def test_each_side_reads_the_other_from_its_stream_as_its_query_answers(
     )
 
 
+async def user_id_reported(
+    h: Harness, handle: WorkflowHandle[Any, Any], on: date
+) -> WorkflowHandle[Any, Any]:
+    """The DCC accepts a User ID on the case, and the case reports it to its Party record;
+    returns the record once it shows the User ID."""
+    await story.user_id_accepted(handle, "90b3d51f30010001", on, h)
+    record = story.record_of(h, story.party_id_of(handle))
+
+    def user_ids(view: dict[str, Any]) -> list[str]:
+        return [u for r in view.get("roles", []) for u in r["user_ids"]]
+
+    for _ in range(2_000):  # each query a round trip to the worker
+        if user_ids(await story.party_view(record)):
+            break
+    assert user_ids(await story.party_view(record)) == ["90-B3-D5-1F-30-01-00-01"]
+    return record
+
+
 async def test_an_open_case_reporting_news_is_told_its_position_only_when_it_changed(
     harness: Harness,
 ) -> None:
@@ -259,17 +277,7 @@ async def test_an_open_case_reporting_news_is_told_its_position_only_when_it_cha
     today = await story.today(harness)
     handle = await story.start(harness, UserRole.GAS_SUPPLIER, today)
     await story.opened(handle)
-    uid = "90b3d51f30010001"
-    await story.user_id_accepted(handle, uid, today, harness)
-    record = story.record_of(harness, story.party_id_of(handle))
-
-    def user_ids(view: dict[str, Any]) -> list[str]:
-        return [u for r in view.get("roles", []) for u in r["user_ids"]]
-
-    for _ in range(2_000):  # each query a round trip to the worker
-        if user_ids(await story.party_view(record)):
-            break
-    assert user_ids(await story.party_view(record)) == ["90-B3-D5-1F-30-01-00-01"]
+    record = await user_id_reported(harness, handle, today)
     # then the position changes: the case is poked, reads it and records it
     await story.party_send(
         record, "notify_party_credit_cover", requirement="50000", threshold="10000"
@@ -310,16 +318,7 @@ async def test_a_case_started_again_after_one_was_terminated_is_told_its_positio
     today = await story.today(harness)
     first = await story.start(harness, UserRole.GAS_SUPPLIER, today)
     await story.opened(first)
-    await story.user_id_accepted(first, "90b3d51f30010001", today, harness)
-    record = story.record_of(harness, story.party_id_of(first))
-
-    def user_ids(view: dict[str, Any]) -> list[str]:
-        return [u for r in view.get("roles", []) for u in r["user_ids"]]
-
-    for _ in range(2_000):  # each query a round trip to the worker
-        if user_ids(await story.party_view(record)):
-            break
-    assert user_ids(await story.party_view(record)) == ["90-B3-D5-1F-30-01-00-01"]
+    record = await user_id_reported(harness, first, today)
     await first.terminate("an operator ended it")
     party = (await story.party_view(record))["profile"]
     again = await story.start(harness, UserRole.GAS_SUPPLIER, today, party, ranges=False)
