@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import structlog
 from pydantic import BaseModel, Field
@@ -31,14 +31,14 @@ from temporalio.client import Client, WorkflowQueryFailedError, WorkflowQueryRej
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.history import fold_stored
-from domain.party.events import party_event_from_data
-from domain.party.state import fold_party, position_for
+from domain.party.state import fold_party_stored, position_for
 from domain.principals import HEADER
 from domain.roles import UserRole
 from domain.state import facts_for_party_record
-from eventstore.models import EventStorePort
+from eventstore.models import EventStorePort, RecordedEvent
 
 log = structlog.get_logger(__name__)
+S = TypeVar("S")
 
 
 class SignalWithStartRequest(BaseModel):
@@ -155,30 +155,33 @@ class CoordinationActivities:
         case's stream; None when the stream holds no case (refused at its start, or no such
         case): the record refuses the poke then, as it did an unanswered query. A stream that
         does not fold is refused too (logged), not retried for ever."""
-        events = await self._store.read_stream(stream_id)
-        try:
-            state = fold_stored(events)
-        except ValueError as err:  # pydantic's ValidationError too
-            log.error("stream does not fold", stream_id=stream_id, error=str(err)[:500])
-            return None
-        return None if state is None else facts_for_party_record(state)
+        folded = await self._folded(stream_id, fold_stored)
+        return None if folded is None else facts_for_party_record(folded[0])
 
     @activity.defn(name="read_party_position")
     async def read_party_position(self, request: PositionRequest) -> dict[str, Any] | None:
         """A role's position as its Party record's stream stands (the record's ``position``
         query, from the store); None while the record has recorded nothing, or when its stream
         does not fold (logged; the case records nothing and is poked again on news)."""
-        events = await self._store.read_stream(request.stream_id)
-        try:
-            state = fold_party(party_event_from_data(e.type, e.data) for e in events)
-        except ValueError as err:  # pydantic's ValidationError too
-            log.error("stream does not fold", stream_id=request.stream_id, error=str(err)[:500])
+        folded = await self._folded(request.stream_id, fold_party_stored)
+        if folded is None:
             return None
-        if state is None:
-            return None
-        last = events[-1]
+        state, last = folded
         position = position_for(state, request.role, request.on, last.version, last.type)
         return position.model_dump(mode="json")
+
+    async def _folded(
+        self, stream_id: str, fold: Callable[[list[RecordedEvent]], S | None]
+    ) -> tuple[S, RecordedEvent] | None:
+        """The stream folded, with its last event; None for no record in it, or a stream that
+        does not fold (logged: a retry would fail the same way for ever)."""
+        events = await self._store.read_stream(stream_id)
+        try:
+            state = fold(events)
+        except ValueError as err:  # pydantic's ValidationError too
+            log.error("stream does not fold", stream_id=stream_id, error=str(err)[:500])
+            return None
+        return None if state is None else (state, events[-1])
 
     @activity.defn(name="read_stream_facts")
     async def read_stream_facts(self, stream_id: str) -> StreamFacts:

@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         PartyState,
         evolve_party,
         fold_party,
+        fold_party_stored,
         lapses_due,
         next_lapse,
         position_for,
@@ -199,8 +200,7 @@ class PartyRecord:
             summary="Read the Party record's event stream",
         )
         if facts.events:
-            events = [pe.party_event_from_data(f.type, f.data) for f in facts.events]
-            state = fold_party(events)
+            state = fold_party_stored(facts.events)
             assert state is not None
             seen: dict[str, list[str]] = {}
             for f in facts.events:

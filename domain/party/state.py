@@ -7,9 +7,10 @@ Guarantee needs a month to run on that day), so a position also says until when 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -197,6 +198,21 @@ def fold_party(
     for event in events:
         state = evolve_party(state, event)
     return state
+
+
+class StoredPartyEvent(Protocol):
+    """What folding needs of a stored event of a Party record's stream."""
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def data(self) -> Mapping[str, Any]: ...
+
+
+def fold_party_stored(events: Iterable[StoredPartyEvent]) -> PartyState | None:
+    """Fold a Party record's stored events (in stream order) into the record."""
+    return fold_party(pe.party_event_from_data(e.type, dict(e.data)) for e in events)
 
 
 # -- positions ---------------------------------------------------------------------------------
