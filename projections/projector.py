@@ -378,10 +378,16 @@ class Projector:
             "projector " + state, was=previous.state, after_seconds=took, reason=reason or None
         )
 
-    async def _observe(self) -> None:
-        """Head, positions and lag for the metrics, at most once a second."""
+    async def observe(self) -> None:
+        """Head, positions and lag for the metrics now (a scrape asks, so they hold as of it);
+        nothing while not following (the state gauge says why)."""
+        if self._state.state == "following":
+            await self._observe(force=True)
+
+    async def _observe(self, force: bool = False) -> None:
+        """Head, positions and lag for the metrics, at most once a second unless forced."""
         now = time.monotonic()
-        if now - self._observed_at < 1.0:
+        if now - self._observed_at < 1.0 and not force:
             return
         self._observed_at = now
         rows = await self._pool.fetch(

@@ -1,9 +1,11 @@
 """Each service's small HTTP server: ``/metrics``, ``/healthz`` and ``/readyz`` on one port.
 
-It is prometheus-client's own WSGI server (a thread), so a scrape never waits for the event
-loop; ``/healthz`` and ``/readyz`` do ask the loop, which is the point: a loop that no longer
-answers is not alive. ``/readyz`` runs the service's checks (PostgreSQL reachable, migrations at
-head, Temporal reachable, the service's own state) and answers 200 or 503 with JSON naming each.
+It is prometheus-client's own WSGI server (a thread), so a scrape waits for the event loop only
+where the service asks to refresh its gauges first (``before_scrape``, bounded: the projector's
+lag as of the scrape); ``/healthz`` and ``/readyz`` do ask the loop, which is the point: a loop
+that no longer answers is not alive. ``/readyz`` runs the service's checks (PostgreSQL
+reachable, migrations at head, Temporal reachable, the service's own state) and answers 200 or
+503 with JSON naming each.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from socketserver import ThreadingMixIn
 from typing import Any
@@ -67,6 +69,9 @@ class HealthServer:
     ) -> None:
         self.service = service
         self.checks: dict[str, Check] = dict(checks or {})
+        self.before_scrape: Callable[[], Coroutine[Any, Any, None]] | None = None
+        """Run on the service's loop before each ``/metrics`` answer (bounded in time; a
+        failure serves the values as they were): gauges then hold the state as of the scrape."""
         self._loop = loop
         self._metrics = make_wsgi_app(REGISTRY)
         self._server = make_server(host, port, self._app, _Server, handler_class=_Quiet)
@@ -107,6 +112,7 @@ class HealthServer:
     def _app(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path == "/metrics":
+            self._refresh()
             answer: Iterable[bytes] = self._metrics(environ, start_response)
             return answer
         if path == "/healthz":
@@ -114,6 +120,15 @@ class HealthServer:
         if path == "/readyz":
             return self._readyz(start_response)
         return _json(start_response, 404, {"error": f"no such path {path!r}"})
+
+    def _refresh(self) -> None:
+        if self.before_scrape is None:
+            return
+        future = asyncio.run_coroutine_threadsafe(self.before_scrape(), self._loop)
+        try:
+            future.result(CHECK_TIMEOUT)
+        except Exception:  # a scrape still answers, with the last values
+            future.cancel()
 
     def _healthz(self, start_response: StartResponse) -> Iterable[bytes]:
         future = asyncio.run_coroutine_threadsafe(asyncio.sleep(0), self._loop)

@@ -78,6 +78,13 @@ class Settings(BaseSettings):
         default=300.0,
         description="Seconds an event may wait for the projector before /readyz says not ready.",
     )
+    dev_max_deaths: int = Field(
+        default=5,
+        ge=2,
+        le=1000,
+        description="`uep dev` stops the stack when one child dies this often within a minute "
+        "(a crash loop); below that it restarts the child.",
+    )
     projector_coalesce: float = Field(
         default=0.05,
         ge=0.0,

@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import AsyncIterator
 
 import pytest
+from prometheus_client import REGISTRY, Gauge
 
 from uep.health import HealthServer, NotReady
 from uep.metrics import prepare_process
@@ -116,3 +117,28 @@ async def test_probe_with_nothing_listening_is_unhealthy() -> None:
     )  # fmt: skip
     out, _ = await process.communicate()
     assert process.returncode == 1 and "unhealthy" in out.decode()
+
+
+async def test_a_scrape_refreshes_the_gauges_first_and_survives_a_refresh_that_fails(
+    server: HealthServer,
+) -> None:
+    """`before_scrape` runs on the loop before each /metrics answer; if it fails, the scrape
+    still answers with the values as they were."""
+    gauge = Gauge("uep_test_refreshed_total", "scrapes that refreshed first")
+    refreshed = 0
+
+    async def refresh() -> None:
+        nonlocal refreshed
+        refreshed += 1
+        gauge.set(refreshed)
+        if refreshed == 2:
+            raise ConnectionRefusedError("PostgreSQL went away")
+
+    server.before_scrape = refresh
+    try:
+        first = (await get(server, "/metrics"))[1].decode()
+        second = await get(server, "/metrics")
+        assert "uep_test_refreshed_total 1.0" in first
+        assert second[0] == 200 and "uep_test_refreshed_total 2.0" in second[1].decode()
+    finally:
+        REGISTRY.unregister(gauge)

@@ -5,9 +5,12 @@ keeps dying stops the stack, naming it; Ctrl-C / SIGTERM stops it cleanly. Real 
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -82,3 +85,75 @@ async def test_a_killed_child_is_restarted_and_the_stack_stays_up(
     assert "the projector exited unexpectedly (killed by SIGKILL)" in captured.err
     assert f"restarted the projector (pid {idle.process.pid})" in captured.out
     assert "PostgreSQL at 127.0.0.1:9 does not answer" in captured.err
+
+
+class Probe:
+    """A real HTTP server answering /readyz as the test says (ready, or failing checks)."""
+
+    def __init__(self) -> None:
+        self.failing: dict[str, str] = {}
+        probe = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                checks = {"worker": {"ok": True, "detail": "polling"}}
+                checks |= {n: {"ok": False, "detail": d} for n, d in probe.failing.items()}
+                body = json.dumps({"ready": not probe.failing, "checks": checks}).encode()
+                self.send_response(503 if probe.failing else 200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                """Quiet."""
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/readyz"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+async def test_readiness_changes_are_said_once_each(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ready, not ready (naming the checks), not ready for another reason, ready again; the
+    same answer twice is said once; a child that does not answer keeps its last verdict; one
+    started again has its next answer said."""
+    probe = Probe()
+    served = child(tmp_path, "worker", "import signal; signal.pause()")
+    served.readyz = probe.url
+    watch = supervisor._ReadinessWatch([served])
+    said: list[str] = []
+
+    async def look() -> None:
+        await watch.look()
+        captured = capsys.readouterr()
+        said.extend((captured.out + captured.err).splitlines())
+
+    try:
+        await look()
+        await look()
+        probe.failing = {"postgresql": "ConnectionRefusedError"}
+        await look()
+        probe.failing = {"postgresql": "ConnectionRefusedError: again"}  # same check failing
+        await look()
+        probe.failing |= {"migrations": "cannot ask"}
+        await look()
+        probe.failing = {}
+        await look()
+        probe.server.shutdown()
+        probe.server.server_close()
+        await look()  # nothing answers (a restart under way): nothing said
+        watch.forget(served)  # the supervisor started it again
+        served.readyz = Probe().url
+        await look()
+    finally:
+        served.process.kill()
+        served.process.wait()
+    assert said == [
+        "uep dev: the worker is ready",
+        "uep dev: the worker is not ready (postgresql: ConnectionRefusedError)",
+        "uep dev: the worker is not ready (migrations: cannot ask; "
+        "postgresql: ConnectionRefusedError: again)",
+        "uep dev: the worker is ready",
+        "uep dev: the worker is ready",
+    ]

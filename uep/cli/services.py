@@ -206,6 +206,7 @@ async def run_projector(stop: asyncio.Event, config: Settings | None = None) -> 
         health.checks.update(
             postgresql=postgres_check(pool), migrations=migrations_check(pool), projector=following
         )
+        health.before_scrape = projector.observe
         try:
             await projector.run(stop)
         finally:

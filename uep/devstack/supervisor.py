@@ -8,9 +8,11 @@ stack listens.
 
 The supervisor keeps the stack up: a child that exits unexpectedly is restarted after a capped,
 jittered backoff, and said so in one line; only Ctrl-C / SIGTERM, or a child that dies
-:data:`MAX_DEATHS` times within :data:`DEATH_WINDOW` seconds, stops the stack, and then it says
-which child and why. PostgreSQL is not its child (the embedded server runs detached): when it
-stops answering the supervisor says so, and again when it is back, and the services ride it out.
+:data:`MAX_DEATHS` times (``UEP_DEV_MAX_DEATHS``) within :data:`DEATH_WINDOW` seconds, stops the
+stack, and then it says which child and why. PostgreSQL is not its child (the embedded server runs
+detached): when it stops answering the supervisor says so, and again when it is back, and the
+services ride it out. It also says when a service's ``/readyz`` changes its answer (ready, or not
+ready and why), so the terminal shows what an orchestrator's probe would see.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -85,6 +89,8 @@ class Child:
     restart_at: float | None = None
     restarted: asyncio.Event = field(default_factory=asyncio.Event)
     """Set each time the supervisor has started the child again (for whoever waits on it)."""
+    readyz: str | None = None
+    """The child's ``/readyz`` URL, if it serves one (the worker, the projector)."""
 
     def exited(self) -> bool:
         """True once the child has ended."""
@@ -118,7 +124,9 @@ def stop_child(child: Child, timeout: float = STOP_TIMEOUT) -> None:
     _killpg(child.process.pid, signal.SIGKILL)
 
 
-def spawn_python(name: str, args: list[str], env: dict[str, str], logs: Path) -> Child:
+def spawn_python(
+    name: str, args: list[str], env: dict[str, str], logs: Path, readyz: str | None = None
+) -> Child:
     """Run ``python -m uep.cli <args>`` as a child in its own process group."""
     log = logs / f"{name}.log"
 
@@ -133,7 +141,7 @@ def spawn_python(name: str, args: list[str], env: dict[str, str], logs: Path) ->
                 start_new_session=True,
             )
 
-    return Child(name, start(), log, respawn=start)
+    return Child(name, start(), log, respawn=start, readyz=readyz)
 
 
 def describe_exit(code: int | None) -> str:
@@ -419,11 +427,15 @@ async def _start(opts: DevOptions, stack: Stack, binary: str) -> tuple[StackInfo
         "UEP_METRICS_PORT": str(ports["worker"]),
         "UEP_TEMPORAL_METRICS_PORT": str(ports["worker (Temporal SDK)"]),
     }
-    worker = spawn_python("worker", ["worker"], worker_env, logs)
+    worker = spawn_python("worker", ["worker"], worker_env, logs, _readyz(ports["worker"]))
     stack.children.append(worker)
     if opts.projector:
         projector_env = {**env, "UEP_METRICS_PORT": str(ports["projector"])}
-        stack.children.append(spawn_python("projector", ["projector"], projector_env, logs))
+        stack.children.append(
+            spawn_python(
+                "projector", ["projector"], projector_env, logs, _readyz(ports["projector"])
+            )
+        )
     if opts.archiver:
         stack.children.append(spawn_python("archiver", ["archiver"], env, logs))
     api_url, token = "", ""
@@ -453,6 +465,10 @@ async def _start(opts: DevOptions, stack: Stack, binary: str) -> tuple[StackInfo
     return info, db.where, cfg.db_file, _days(retention)
 
 
+def _readyz(port: int) -> str:
+    return f"http://127.0.0.1:{port}/readyz"
+
+
 async def _secas_token(app_url: str) -> str:
     """A fresh SECAS token for the banner (only its hash is stored; one per start)."""
     pool = await asyncpg.create_pool(app_url, min_size=1, max_size=1)
@@ -469,10 +485,29 @@ def _days(span: timedelta) -> str:
     return f"{hours / 24:g} days" if hours % 24 == 0 else f"{hours:g} hours"
 
 
-async def _supervise(stack: Stack, stop: asyncio.Event, database_url: str) -> int:
+async def _supervise(
+    stack: Stack, stop: asyncio.Event, database_url: str, max_deaths: int = MAX_DEATHS
+) -> int:
     """Until Ctrl-C / SIGTERM (status 0): restart children that exit, with backoff; a child
-    dying :data:`MAX_DEATHS` times within :data:`DEATH_WINDOW` seconds stops it (status 1)."""
+    dying ``max_deaths`` times within :data:`DEATH_WINDOW` seconds stops it (status 1)."""
     watch = _DatabaseWatch(database_url)
+    readiness = _ReadinessWatch(stack.children)
+    watching = asyncio.create_task(readiness.run(stop), name="uep-dev-readiness")
+    try:
+        return await _keep_up(stack, stop, watch, readiness, max_deaths)
+    finally:
+        watching.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watching
+
+
+async def _keep_up(
+    stack: Stack,
+    stop: asyncio.Event,
+    watch: _DatabaseWatch,
+    readiness: _ReadinessWatch,
+    max_deaths: int,
+) -> int:
     while not stop.is_set():
         now = time.monotonic()
         for child in stack.children:
@@ -480,6 +515,7 @@ async def _supervise(stack: Stack, stop: asyncio.Event, database_url: str) -> in
                 if now >= child.restart_at:
                     child.restart_at = None
                     _restart(child)
+                    readiness.forget(child)
                 continue
             if not child.exited():
                 continue
@@ -487,7 +523,7 @@ async def _supervise(stack: Stack, stop: asyncio.Event, database_url: str) -> in
             child.deaths.append(now)
             while child.deaths and child.deaths[0] < now - DEATH_WINDOW:
                 child.deaths.popleft()
-            if child.respawn is None or len(child.deaths) >= MAX_DEATHS:
+            if child.respawn is None or len(child.deaths) >= max_deaths:
                 print(
                     f"uep dev: the {child.name} died {len(child.deaths)} times within "
                     f"{DEATH_WINDOW:.0f}s (last: {status}); it keeps dying, so the stack stops. "
@@ -563,6 +599,72 @@ class _DatabaseWatch:
             self._down_since = None
 
 
+READY = "ready"
+
+
+class _ReadinessWatch:
+    """Says when a child's ``/readyz`` changes its answer: one line when it turns ready, one
+    when it is not (naming the failing checks), and again only when the failing checks change.
+    A child just (re)started is unknown until its first answer; one that does not answer (it
+    is starting, or dead: the restart lines say so) keeps its last verdict."""
+
+    def __init__(self, children: list[Child], every: float = 1.0) -> None:
+        self._children = children
+        self._every = every
+        self._said: dict[str, str | frozenset[str] | None] = {}
+
+    def forget(self, child: Child) -> None:
+        """The child was started again: its next answer is said, whatever it is."""
+        self._said[child.name] = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Look every ``every`` seconds until ``stop``."""
+        while not stop.is_set():
+            await self.look()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._every)
+
+    async def look(self) -> None:
+        """Ask every watched child once (side by side); say what changed."""
+        watched = [c for c in self._children if c.readyz and c.restart_at is None]
+        answers = await asyncio.gather(
+            *(asyncio.to_thread(_ask_readyz, c.readyz or "") for c in watched)
+        )
+        for child, answer in zip(watched, answers, strict=True):
+            if answer is not None:
+                self._heard(child.name, answer)
+
+    def _heard(self, name: str, failing: dict[str, str]) -> None:
+        verdict: str | frozenset[str] = frozenset(failing) if failing else READY
+        if self._said.get(name) == verdict:
+            return
+        self._said[name] = verdict
+        if not failing:
+            print(f"uep dev: the {name} is ready", flush=True)
+            return
+        why = "; ".join(f"{check}: {detail}" for check, detail in sorted(failing.items()))
+        print(f"uep dev: the {name} is not ready ({why})", file=sys.stderr, flush=True)
+
+
+def _ask_readyz(url: str) -> dict[str, str] | None:
+    """The failing checks of a ``/readyz`` (empty: ready); None when nothing answers."""
+    try:
+        with urllib.request.urlopen(url, timeout=8) as answer:
+            body = json.loads(answer.read())
+    except urllib.error.HTTPError as err:
+        try:
+            body = json.loads(err.read())
+        except ValueError:
+            return {"readyz": f"status {err.code}"}
+    except (OSError, ValueError):
+        return None
+    checks = body.get("checks") or {}
+    failing = {n: str(c.get("detail", "")) for n, c in checks.items() if not c.get("ok")}
+    if not failing and not body.get("ready", False):
+        failing["readyz"] = str(body.get("detail", "not ready"))
+    return failing
+
+
 async def run_dev(opts: DevOptions) -> int:
     """Run the stack in the foreground until stopped; the process exit status."""
     try:
@@ -588,7 +690,9 @@ async def run_dev(opts: DevOptions) -> int:
             logs = Path(info.state_dir) / "logs"
             print(banner(info, where, logs, temporal_db, retention, stack.api_token), flush=True)
             up = True
-            code = await _supervise(stack, stop, info.owner_database_url)
+            code = await _supervise(
+                stack, stop, info.owner_database_url, opts.settings.dev_max_deaths
+            )
             print("uep dev: stopping ...", flush=True)
             return code
         except PreflightError as err:
