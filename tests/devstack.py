@@ -14,7 +14,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import psutil
 import pytest
@@ -29,15 +29,60 @@ START_WITHIN = 90.0
 
 @dataclass
 class DevRun:
-    """One `uep dev` process and where its output goes."""
+    """One `uep dev` process, where its output goes, and the lines it has said so far (each
+    line wakes whoever waits for one: the supervisor announces restarts, PostgreSQL going and
+    coming back, and each service's readiness, so a test waits for those, never polls)."""
 
     process: subprocess.Popen[bytes]
     out: Path
     err: Path
+    lines: list[str] = field(default_factory=list)
+    _heard: threading.Condition = field(default_factory=threading.Condition)
+    _streams_open: int = 2
 
     def output(self) -> str:
         """Everything printed so far, stdout then stderr."""
         return self.out.read_text(errors="replace") + self.err.read_text(errors="replace")
+
+    def mark(self) -> int:
+        """Where the output is now: :meth:`wait_for` ``since`` it looks at later lines only."""
+        with self._heard:
+            return len(self.lines)
+
+    def wait_for(
+        self, wanted: str | Callable[[list[str]], bool], within: float = 60.0, since: int = 0
+    ) -> str:
+        """Block until a line (from ``since``) has ``wanted`` in it (that line is returned), or
+        ``wanted(lines)`` holds (the last line). Fails once `uep dev` has ended, or after
+        ``within`` seconds."""
+
+        def holds() -> bool:
+            later = self.lines[since:]
+            return wanted(later) if callable(wanted) else any(wanted in line for line in later)
+
+        with self._heard:
+            self._heard.wait_for(lambda: holds() or self._streams_open == 0, within)
+            if holds():
+                later = self.lines[since:]
+                if callable(wanted):
+                    return later[-1]
+                return next(line for line in later if wanted in line)
+        raise AssertionError(
+            f"uep dev did not say {wanted!r} within {within:.0f}s:\n{self.output()[-3000:]}"
+        )
+
+    def copy(self, stream: IO[bytes], to: Path) -> None:
+        """Copy one of its streams to a file, line by line, waking waiters (a thread)."""
+        with stream, to.open("wb") as o:
+            for line in stream:
+                o.write(line)
+                o.flush()
+                with self._heard:
+                    self.lines.append(line.decode(errors="replace").rstrip("\n"))
+                    self._heard.notify_all()
+        with self._heard:
+            self._streams_open -= 1
+            self._heard.notify_all()
 
 
 @dataclass
@@ -54,30 +99,19 @@ class Stack:
         """Start `uep dev` and wait for its banner (or fail with what it printed)."""
         n = len(list(self.state.parent.glob("dev-*.out")))
         out, err = self.state.parent / f"dev-{n}.out", self.state.parent / f"dev-{n}.err"
-        with err.open("wb") as e:
-            process = subprocess.Popen(
-                [UEP, "dev", *self.ports],
-                stdout=subprocess.PIPE,
-                stderr=e,
-                env=self.env,
-                cwd=self.state.parent,
-            )
+        process = subprocess.Popen(
+            [UEP, "dev", *self.ports],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=self.env,
+            cwd=self.state.parent,
+        )
         run = DevRun(process, out, err)
         self.runs.append(run)
-        ready = threading.Event()  # set when the banner's last line is out, or at EOF
-
-        def copy() -> None:
-            assert process.stdout is not None
-            with process.stdout as stream, out.open("wb") as o:
-                for line in stream:
-                    o.write(line)
-                    o.flush()
-                    if b"Ctrl-C stops everything" in line:
-                        ready.set()
-            ready.set()
-
-        threading.Thread(target=copy, daemon=True).start()
-        ready.wait(START_WITHIN)
+        for stream, to in ((process.stdout, out), (process.stderr, err)):
+            assert stream is not None
+            threading.Thread(target=run.copy, args=(stream, to), daemon=True).start()
+        run.wait_for("Ctrl-C stops everything", START_WITHIN)
         assert "the stack is up" in run.output(), run.output()
         return run
 
@@ -207,6 +241,18 @@ def samples(metrics_url: str, name: str) -> dict[str, float]:
             key, _, value = line.rpartition(" ")
             found[key[len(name) :]] = float(value)
     return found
+
+
+def said_ready(name: str) -> Callable[[list[str]], bool]:
+    """Whether the last thing `uep dev` said of the ``name`` service's readiness is that it is
+    ready (a restart, or an exit, makes it unknown until the next answer is said)."""
+
+    def holds(lines: list[str]) -> bool:
+        about = (f"the {name} is ", f"restarted the {name} ", f"the {name} exited")
+        last = next((ln for ln in reversed(lines) if any(a in ln for a in about)), "")
+        return f"the {name} is ready" in last
+
+    return holds
 
 
 def stack_process(run: DevRun, word: str) -> psutil.Process | None:

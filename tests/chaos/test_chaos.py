@@ -3,19 +3,21 @@ random moments and PostgreSQL is stopped and started again; then nothing acknowl
 or doubled, every stream is whole, every case audits clean, the read models equal a rebuild,
 and the stack is still up.
 
-Bounded by default (``make test``); larger with UEP_CHAOS_CASES, UEP_CHAOS_KILLS,
-UEP_CHAOS_OUTAGE_SECONDS; UEP_CHAOS_SEED replays a run's random moments.
+Bounded by default (``make test``); larger with UEP_CHAOS_CASES and UEP_CHAOS_KILLS;
+UEP_CHAOS_SEED replays a run's random moments. Nothing here waits by the clock: the outage lasts
+until `uep dev`, the projector and the restarted worker have each said they felt it, and each
+kill waits for `uep dev` to say it restarted the worker.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import os
 import random
 import signal
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -36,10 +38,9 @@ from domain.deadlines import uept_earliest_start
 from domain.events import ENTRY_CRITERIA
 from eventstore.postgres import PostgresEventStore
 from projections import all_projections
-from tests.devstack import UEP, DevRun, Stack, gone, ready, stack_process, stop
+from tests.devstack import UEP, DevRun, Stack, gone, ready, said_ready, stack_process, stop
 from uep.converter import DATA_CONVERTER
 from uep.devstack.postgres import ensure_embedded, stop_embedded
-from uep.devstack.supervisor import DEATH_WINDOW, MAX_DEATHS
 from workflows.io import CaseResult, UpdateResult
 from workflows.names import STATE_QUERY, TASK_QUEUE, WORKFLOW_TYPE, party_record_id, workflow_id
 from workflows.party_io import PartyUpdateResult
@@ -48,13 +49,11 @@ pytestmark = [pytest.mark.integration, pytest.mark.chaos]
 
 CASES = int(os.environ.get("UEP_CHAOS_CASES", "6"))
 KILLS = int(os.environ.get("UEP_CHAOS_KILLS", "3"))
-OUTAGE_SECONDS = float(os.environ.get("UEP_CHAOS_OUTAGE_SECONDS", "8"))
 SEED = int(os.environ.get("UEP_CHAOS_SEED", str(random.randrange(1_000_000))))
 CALENDAR = build_calendar("england-and-wales", 2016, 2040)
 SEND_ATTEMPTS = 120
-# Five deaths within a minute stop `uep dev` (as they should): a larger run spaces its kills so
-# that at most four fall in any minute.
-KILL_SPACING = DEATH_WINDOW / (MAX_DEATHS - 1) + 5.0 if KILLS >= MAX_DEATHS else 0.0
+"""Each attempt is the Temporal client's own retried RPC (with its backoff), or an update's
+long poll that ran out while no worker was there to take it."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +74,7 @@ class Run:
     kills: int = 0
     outage_seconds: float = 0.0
     retried_sends: int = 0
+    retried_because: Counter[str] = field(default_factory=Counter)
     findings: list[str] = field(default_factory=list)
     progress: asyncio.Condition = field(default_factory=asyncio.Condition)
     dev: DevRun | None = None
@@ -171,11 +171,11 @@ async def send(handle: WorkflowHandle[Any, Any], name: str, body: dict[str, Any]
             result = await handle.execute_update(
                 name, {**body, "message_id": message_id}, id=message_id, result_type=answer
             )
-        except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as err:
             if run.dev is not None and run.dev.process.poll() is not None:
                 raise AssertionError(f"uep dev stopped:\n{run.dev.output()[-3000:]}") from None
             run.retried_sends += 1
-            await asyncio.sleep(0.5)  # the server is busy re-dispatching after a kill
+            run.retried_because[f"{type(err).__name__}: {str(err)[:100]}"] += 1
             continue
         except WorkflowUpdateFailedError as err:
             raise AssertionError(f"{message_id} refused: {err.cause}") from err
@@ -203,6 +203,19 @@ async def holds(handle: WorkflowHandle[Any, Any], what: str) -> None:
     raise AssertionError(f"{handle.id} never held the Party record's {what}")
 
 
+async def record_opened(case: WorkflowHandle[Any, Any]) -> None:
+    """Follow the case's history on the server's long poll until its signal-with-start of the
+    Party record has completed: the record exists from then on (a message to it before would
+    be "workflow not found")."""
+    opening: set[int] = set()
+    async for event in case.fetch_history_events(wait_new_event=True):
+        if event.activity_task_scheduled_event_attributes.activity_type.name == "signal_with_start":
+            opening.add(event.event_id)
+        if event.activity_task_completed_event_attributes.scheduled_event_id in opening:
+            return
+    raise AssertionError(f"{case.id} closed before opening its Party record")
+
+
 async def one_case(client: Client, n: int, run: Run) -> str:
     """Start a case and drive it (and its Party record) to completion; its id."""
     today = datetime.now(UTC).date()
@@ -224,6 +237,7 @@ async def one_case(client: Client, n: int, run: Run) -> str:
         task_queue=TASK_QUEUE,
         result_type=CaseResult,
     )
+    await record_opened(handle)
     record = client.get_workflow_handle(party_record_id(pid))
     targets = {"case": handle, "party": record}
     for step in steps(begun, today, f"90b3d51f{n:04x}{SEED % 65536:04x}"):
@@ -246,39 +260,29 @@ async def chaos(
     total = CASES * MESSAGES_PER_CASE
     points = sorted(rng.sample(range(2, total - 2), KILLS))
     outage_after = rng.randrange(KILLS) if KILLS else -1
-    last_kill = -KILL_SPACING
+    worker = stack_process(dev, "uep.cli worker")  # the banner waited for it to poll
+    assert worker is not None, dev.output()
     for kill, point in enumerate(points):
         if not await run.reached(point, done):
             return
-        # more than four deaths a minute would (rightly) stop the stack: space larger runs
-        await asyncio.sleep(max(0.0, last_kill + KILL_SPACING - time.monotonic()))
-        worker = await until(lambda: stack_process(dev, "uep.cli worker"), "a worker runs")
+        mark = dev.mark()
         worker.send_signal(signal.SIGKILL)
-        last_kill = time.monotonic()
         run.kills += 1
         if kill == outage_after:
             await asyncio.to_thread(stop_embedded, pgdata)
             down = time.monotonic()
-            await asyncio.sleep(OUTAGE_SECONDS)  # the outage itself, not a wait for anything
+            # the outage lasts until the stack has felt it: uep dev, the projector, and the
+            # worker started again while PostgreSQL is away, each say so
+            for felt in (
+                "does not answer",
+                "the projector is not ready",
+                "the worker is not ready",
+            ):
+                await asyncio.to_thread(dev.wait_for, felt, 120.0, mark)
             await asyncio.to_thread(ensure_embedded, pgdata, port)
             run.outage_seconds += time.monotonic() - down
-        await until(functools.partial(_restarted, dev, worker.pid), "the worker is restarted")
-
-
-def _restarted(dev: DevRun, killed: int) -> object:
-    worker = stack_process(dev, "uep.cli worker")
-    return worker if worker is not None and worker.pid != killed else None
-
-
-async def until(probe: Any, what: str, within: float = 60.0) -> Any:
-    """Bounded polling of a real condition that nothing announces."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        found = await asyncio.to_thread(probe)
-        if found:
-            return found
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"not within {within:.0f}s: {what}")
+        restarted = await asyncio.to_thread(dev.wait_for, "restarted the worker (pid", 60.0, mark)
+        worker = psutil.Process(int(restarted.rsplit("pid ", 1)[1].rstrip(")")))
 
 
 async def uep(stack: Stack, *args: str) -> tuple[int, str]:
@@ -339,6 +343,7 @@ async def test_no_acknowledged_message_is_lost_or_doubled_under_chaos(
         pytest.skip("stops the embedded PostgreSQL; UEP_DATABASE_URL points elsewhere")
     began = time.monotonic()
     rng = random.Random(SEED)
+    stack.env["UEP_DEV_MAX_DEATHS"] = str(KILLS + 2)  # the kills are ours, not a crash loop
     dev = await asyncio.to_thread(stack.start)
     run = Run(dev=dev)
     try:
@@ -390,7 +395,8 @@ async def test_no_acknowledged_message_is_lost_or_doubled_under_chaos(
             if stack_process(dev, word) is None:
                 run.findings.append(f"no live {word} under uep dev")
         for name in ("worker", "projector"):
-            if not (await until(lambda n=name: ready(info.metrics[n])[0], f"{name} ready")):
+            await asyncio.to_thread(dev.wait_for, said_ready(name), 120.0)
+            if not ready(info.metrics[name])[0]:
                 run.findings.append(f"{name} not ready")
         if dev.process.poll() is not None or gone_parent(dev):
             run.findings.append("uep dev is not running")
@@ -405,7 +411,8 @@ async def test_no_acknowledged_message_is_lost_or_doubled_under_chaos(
     with capsys.disabled():  # the counts belong in `make test`'s output, pass or fail
         print(
             f"\nchaos (seed {SEED}): cases {CASES}, messages {len(run.acks)}, kills {run.kills}, "
-            f"outage {run.outage_seconds:.1f}s, sends retried {run.retried_sends}, "
+            f"outage {run.outage_seconds:.1f}s, sends retried {run.retried_sends} "
+            f"{dict(run.retried_because.most_common(3))}, "
             f"findings {len(run.findings)}, {time.monotonic() - began:.0f}s"
         )
     assert run.findings == [], "\n".join(run.findings)

@@ -6,14 +6,17 @@ directory, or ``UEP_DATABASE_URL``), the worker and the projector, on free ports
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 import pytest
+from temporalio.client import Client
 
 from tests.devstack import (
     UEP,
@@ -29,8 +32,6 @@ from tests.devstack import (
 from uep.devstack.postgres import ensure_embedded, free_port, stop_embedded
 
 pytestmark = pytest.mark.integration
-
-OUTAGE_SECONDS = 8.0
 
 
 def allocate_range(stack: Stack, party: str, case_id: str) -> None:
@@ -186,10 +187,7 @@ def scraped_after_the_demo(stack: Stack) -> None:
     assert samples(worker, "uep_user_id_claim_conflicts_total") == {"": 0.0}
     applied = samples(projector, "uep_projector_events_applied_total")
     assert applied['{projection="case_board"}'] >= 20
-    for _ in range(50):  # bounded: the gauges are refreshed once a second, nothing announces it
-        if samples(projector, "uep_projector_lag_events")['{projection="case_board"}'] == 0:
-            break
-        time.sleep(0.1)
+    # the projector measures its lag as the scrape asks (caught up above: none)
     assert samples(projector, "uep_projector_lag_events")['{projection="case_board"}'] == 0
     assert samples(projector, "uep_projector_state")['{uep_projector_state="following"}'] == 1
     assert samples(sdk, "temporal_workflow_completed_total")
@@ -198,6 +196,32 @@ def scraped_after_the_demo(stack: Stack) -> None:
         is_ready, checks = ready(url)
         assert is_ready, checks
     assert not samples(worker, "uep_projector_state")  # each process serves its own metrics
+
+
+def _says(*parts: str) -> Callable[[list[str]], bool]:
+    """A line has every one of ``parts``."""
+    return lambda lines: any(all(p in line for p in parts) for line in lines)
+
+
+async def _append_failing(stack: Stack, case_id: str, asks: int = 5_000) -> int:
+    """Once the case has taken the message and scheduled its append (the history's long poll
+    says so), ask Temporal about the append until a try has failed (each ask a round trip);
+    the attempt Temporal is on."""
+    info = stack.info()
+    client = await Client.connect(info.temporal_address, namespace=info.namespace)
+    handle = client.get_workflow_handle(case_id)
+    taken = False
+    async for event in handle.fetch_history_events(wait_new_event=True):
+        taken = taken or event.HasField("workflow_execution_update_accepted_event_attributes")
+        scheduled = event.activity_task_scheduled_event_attributes
+        if taken and scheduled.activity_type.name == "append_events":
+            break
+    for _ in range(asks):
+        pending = (await handle.describe()).raw_description.pending_activities
+        failed = [a for a in pending if a.HasField("last_failure")]
+        if failed:
+            return int(failed[0].attempt)
+    raise AssertionError(f"{case_id}: no failed append after {asks} asks")
 
 
 def test_port_in_use_is_one_clear_line(stack: Stack) -> None:
@@ -257,32 +281,28 @@ def test_the_stack_rides_out_a_postgres_outage(stack: Stack) -> None:
         pgdata = stack.state / "postgres"
         port = int(stack.ports[stack.ports.index("--pg-port") + 1])
 
+        mark = run.mark()
         stop_embedded(pgdata)
         down_at = time.monotonic()
-        # Sent while PostgreSQL is down: the append fails and Temporal retries it.
+        # uep dev says what each probe now sees (it asks every second)
+        run.wait_for("PostgreSQL at 127.0.0.1", since=mark)
+        run.wait_for("the worker is not ready", since=mark)
+        run.wait_for(_says("the projector is not ready", "projector: reconnecting"), since=mark)
+        is_ready, checks = ready(metrics["projector"])
+        assert not is_ready and "reconnecting" in checks["projector"]["detail"], checks
+        assert not ready(metrics["worker"])[0]
+        # Sent while PostgreSQL is down: the case takes it, its append fails, Temporal retries.
         sending = subprocess.Popen(
             [UEP, "case", "send", "uep-blink-gas_supplier", "propose_user_id",
              "--json", '{"user_id": "90-B3-D5-1F-30-01-00-07"}'],
             env=stack.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
-        for _ in range(200):  # bounded: the projector notices at its next poll (1 s)
-            is_ready, checks = ready(metrics["projector"])
-            if not is_ready and "reconnecting" in checks["projector"]["detail"]:
-                break
-            time.sleep(0.1)
-        assert not is_ready and "reconnecting" in checks["projector"]["detail"], checks
-        assert not ready(metrics["worker"])[0]
-        for _ in range(100):  # bounded: uep dev looks every second
-            if "does not answer" in run.output():
-                break
-            time.sleep(0.1)
-        assert "PostgreSQL at 127.0.0.1" in run.output(), run.output()
-        # The fault itself lasts a while (not a wait for anything): long enough for several
-        # failed reconnects and append retries.
-        time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - down_at)))
+        attempts = asyncio.run(_append_failing(stack, "uep-blink-gas_supplier"))
+        assert attempts >= 2, attempts
         assert run.process.poll() is None and sending.poll() is None
         outage = time.monotonic() - down_at
 
+        mark = run.mark()
         ensure_embedded(pgdata, port)
         _, err = sending.communicate(timeout=120)
         assert sending.returncode == 0, err
@@ -292,19 +312,13 @@ def test_the_stack_rides_out_a_postgres_outage(stack: Stack) -> None:
         assert shown[0]["stage"] == "user_id"
         registry = stack.uep("report", "user-ids", "--json")  # a read model, caught up
         assert [r["user_id"] for r in json.loads(registry.stdout)] == ["90b3d51f30010007"]
-        for _ in range(100):  # bounded: readiness follows the projector's next cycle
-            if ready(metrics["projector"])[0] and ready(metrics["worker"])[0]:
-                break
-            time.sleep(0.1)
+        run.wait_for("answers again", since=mark)
+        run.wait_for("the projector is ready", since=mark)
+        run.wait_for("the worker is ready", since=mark)
         assert ready(metrics["projector"])[0] and ready(metrics["worker"])[0]
         # nobody was restarted: the same processes rode it out
         assert all(p is not None and not gone(p) for p in children.values()), children
         assert samples(metrics["projector"], "uep_projector_reconnects_total")[""] >= 1
-        for _ in range(100):  # bounded: uep dev looks every second
-            if "answers again" in run.output():
-                break
-            time.sleep(0.1)
-        assert "answers again" in run.output(), run.output()
         assert "exited unexpectedly" not in run.output(), run.output()
         print(f"outage {outage:.1f}s before restart; stack up throughout")
     finally:

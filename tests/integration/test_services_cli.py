@@ -19,12 +19,9 @@ import pytest
 from eventstore.migrations import head_number, load_migrations
 from eventstore.roles import APP_ROLE
 from projections import all_projections
-from uep.cli.services import run_projector
 from uep.devstack.binaries import temporal_cli
-from uep.devstack.postgres import free_port, port_in_use
+from uep.devstack.postgres import free_port
 from uep.devstack.temporal import DevServerConfig, start_dev_server
-from uep.settings import Settings
-from worker import run_worker
 
 pytestmark = pytest.mark.integration
 
@@ -79,7 +76,7 @@ async def test_migrate_prepares_the_read_models_and_the_roles_privileges(
 
 
 async def ready(port: int) -> tuple[bool, dict[str, Any]]:
-    """The projector's /readyz: whether it is ready, and its checks."""
+    """A service's /readyz: whether it is ready, and its checks."""
 
     def fetch() -> tuple[bool, dict[str, Any]]:
         url = f"http://127.0.0.1:{port}/readyz"
@@ -92,37 +89,77 @@ async def ready(port: int) -> tuple[bool, dict[str, Any]]:
     return await asyncio.to_thread(fetch)
 
 
+class Service:
+    """`uep projector` or `uep worker` as its container runs it (JSON log lines on stderr): a
+    test waits for the line a change of state is logged with, then asks /readyz once."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.heard: list[str] = []
+
+    @classmethod
+    async def start(cls, command: str, env: dict[str, str]) -> Service:
+        """Start ``uep COMMAND`` with ``env`` over this process's environment."""
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "uep.cli", command,
+            env={**os.environ, "UEP_LOG_FORMAT": "json", **env},
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        return cls(process)
+
+    async def logs(self, event: str, within: float = 90.0) -> dict[str, Any]:
+        """The next log line whose event is ``event`` (each line is read as it is written)."""
+        assert self.process.stderr is not None
+        try:
+            async with asyncio.timeout(within):
+                while line := await self.process.stderr.readline():
+                    self.heard.append(line.decode(errors="replace").rstrip())
+                    try:
+                        logged = json.loads(line)
+                    except ValueError:
+                        continue  # the standard library's warnings are plain text
+                    if isinstance(logged, dict) and logged.get("event") == event:
+                        return logged
+        except TimeoutError:
+            pass
+        raise AssertionError(f"never logged {event!r}:\n" + "\n".join(self.heard[-30:]))
+
+    async def stop(self) -> int:
+        """SIGTERM, as the orchestrator stops it; its exit status."""
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+        assert self.process.stderr is not None
+        await self.process.stderr.read()
+        return await asyncio.wait_for(self.process.wait(), 60)
+
+
 async def test_the_projector_waits_for_migrations_then_follows(
     database_url: str, tmp_path: Path
 ) -> None:
     """Started on an empty database it waits, says why in /readyz, and follows once the owner
     has migrated: no restart needed."""
     port = free_port()
-    config = Settings(database_url=database_url, metrics_port=port, state_dir=tmp_path)
-    stop = asyncio.Event()
-    running = asyncio.create_task(run_projector(stop, config))
+    projector = await Service.start(
+        "projector",
+        {"UEP_DATABASE_URL": database_url, "UEP_METRICS_PORT": str(port),
+         "UEP_STATE_DIR": str(tmp_path)},
+    )  # fmt: skip
     try:
-        for _ in range(200):  # bounded: nothing announces the first failed attempt
-            up, checks = await ready(port) if port_in_use(port) else (False, {})
-            if "migrations" in checks and not checks["projector"]["ok"]:
-                break
-            await asyncio.sleep(0.05)
+        waiting = await projector.logs("projector waiting")
+        assert waiting["reason"].startswith("NotAtHead"), waiting
+        up, checks = await ready(port)
         assert not up and f"needs {head_number()}" in checks["migrations"]["detail"], checks
         assert checks["projector"]["detail"].startswith("waiting: NotAtHead"), checks
 
         code, out = await uep(database_url, tmp_path, "migrate")
         assert code == 0, out
-        for _ in range(300):  # bounded (60 s): the projector's backoff is capped at 10 s
-            if (await ready(port))[0]:
-                break
-            await asyncio.sleep(0.2)
-        else:
-            pytest.fail(f"the projector did not become ready: {await ready(port)}")
+        await projector.logs("projector following")  # its backoff is capped at 10 s
+        up, checks = await ready(port)
+        assert up, checks
         code, out = await uep(database_url, tmp_path, "projections", "wait")
         assert code == 0, out
     finally:
-        stop.set()
-        await running
+        assert await projector.stop() == 0, "\n".join(projector.heard[-30:])
 
 
 async def test_the_worker_waits_for_temporal_then_polls(
@@ -132,22 +169,20 @@ async def test_the_worker_waits_for_temporal_then_polls(
     once Temporal answers: no restart needed."""
     frontend = free_port()
     port = free_port()
-    config = Settings(
-        database_url=database_url,
-        temporal_address=f"127.0.0.1:{frontend}",
-        metrics_port=port,
-        temporal_metrics_port=free_port(),
-        state_dir=tmp_path,
+    worker = await Service.start(
+        "worker",
+        {
+            "UEP_DATABASE_URL": database_url,
+            "UEP_TEMPORAL_ADDRESS": f"127.0.0.1:{frontend}",
+            "UEP_METRICS_PORT": str(port),
+            "UEP_TEMPORAL_METRICS_PORT": str(free_port()),
+            "UEP_STATE_DIR": str(tmp_path),
+        },
     )
-    stop = asyncio.Event()
-    running = asyncio.create_task(run_worker(config, stop))
     server = None
     try:
-        for _ in range(200):  # bounded: the server starts in the worker's first moments
-            up, checks = await ready(port) if port_in_use(port) else (False, {})
-            if "worker" in checks:
-                break
-            await asyncio.sleep(0.05)
+        await worker.logs("waiting for Temporal")
+        up, checks = await ready(port)
         assert not up and checks["worker"]["detail"] == "connecting to Temporal", checks
 
         dev = DevServerConfig(
@@ -155,16 +190,14 @@ async def test_the_worker_waits_for_temporal_then_polls(
             ui_port=free_port(),
         )  # fmt: skip
         server = start_dev_server(dev, tmp_path / "temporal.log")
-        for _ in range(400):  # bounded (80 s): the worker's backoff is capped at 10 s
-            up, checks = await ready(port)
-            if up:
-                break
-            await asyncio.sleep(0.2)
+        await worker.logs("Temporal reached")  # its backoff is capped at 10 s
+        polling = await worker.logs("worker polling")
+        assert polling["task_queue"] == "uep", polling
+        up, checks = await ready(port)
         assert up, checks
         assert checks["worker"]["detail"] == "polling task queue 'uep'"
     finally:
-        stop.set()
-        await running
+        assert await worker.stop() == 0, "\n".join(worker.heard[-30:])
         if server is not None:
             server.send_signal(signal.SIGINT)
             await asyncio.to_thread(server.wait, 30)
