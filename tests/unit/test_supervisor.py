@@ -92,10 +92,15 @@ class Probe:
 
     def __init__(self) -> None:
         self.failing: dict[str, str] = {}
+        self.asked = threading.Event()
+        self.answer = threading.Event()
+        self.answer.set()
         probe = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                probe.asked.set()
+                probe.answer.wait(30)
                 checks = {"worker": {"ok": True, "detail": "polling"}}
                 checks |= {n: {"ok": False, "detail": d} for n, d in probe.failing.items()}
                 body = json.dumps({"ready": not probe.failing, "checks": checks}).encode()
@@ -157,3 +162,27 @@ async def test_readiness_changes_are_said_once_each(
         "uep dev: the worker is ready",
         "uep dev: the worker is ready",
     ]
+
+
+async def test_an_answer_asked_before_a_restart_is_not_said(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The old process answered, but the child was started again while the answer travelled:
+    that answer says nothing of the new process, so it is dropped."""
+    probe = Probe()
+    probe.answer.clear()  # hold the answer until the restart is done
+    served = child(tmp_path, "projector", "import signal; signal.pause()")
+    served.readyz = probe.url
+    watch = supervisor._ReadinessWatch([served])
+    try:
+        looking = asyncio.create_task(watch.look())
+        assert await asyncio.to_thread(probe.asked.wait, 30)
+        watch.forget(served)
+        probe.answer.set()
+        await looking
+    finally:
+        served.process.kill()
+        served.process.wait()
+    captured = capsys.readouterr()
+    assert "projector" not in captured.out + captured.err
+    assert watch._said == {"projector": None}

@@ -612,10 +612,13 @@ class _ReadinessWatch:
         self._children = children
         self._every = every
         self._said: dict[str, str | frozenset[str] | None] = {}
+        self._starts: dict[str, int] = {}
 
     def forget(self, child: Child) -> None:
-        """The child was started again: its next answer is said, whatever it is."""
+        """The child was started again: its next answer is said, whatever it is (an answer
+        asked for before, from the process that died, is dropped)."""
         self._said[child.name] = None
+        self._starts[child.name] = self._starts.get(child.name, 0) + 1
 
     async def run(self, stop: asyncio.Event) -> None:
         """Look every ``every`` seconds until ``stop``."""
@@ -627,11 +630,12 @@ class _ReadinessWatch:
     async def look(self) -> None:
         """Ask every watched child once (side by side); say what changed."""
         watched = [c for c in self._children if c.readyz and c.restart_at is None]
+        starts = [self._starts.get(c.name, 0) for c in watched]
         answers = await asyncio.gather(
             *(asyncio.to_thread(_ask_readyz, c.readyz or "") for c in watched)
         )
-        for child, answer in zip(watched, answers, strict=True):
-            if answer is not None:
+        for child, start, answer in zip(watched, starts, answers, strict=True):
+            if answer is not None and start == self._starts.get(child.name, 0):
                 self._heard(child.name, answer)
 
     def _heard(self, name: str, failing: dict[str, str]) -> None:
