@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -68,15 +69,30 @@ class Harness:
     worker: Worker
 
 
+TEARDOWN_WITHIN = 60.0
+"""A harness's teardown step that takes longer has hung: it fails, naming the step, instead of
+holding the suite until pytest-timeout (a worker's shutdown once hung for 600 s, 1 December)."""
+
+
+async def _within(step: Awaitable[object], what: str) -> None:
+    try:
+        await asyncio.wait_for(step, TEARDOWN_WITHIN)
+    except TimeoutError:
+        pytest.fail(f"teardown: {what} did not finish within {TEARDOWN_WITHIN:.0f}s")
+
+
 @pytest.fixture
 async def harness(env: WorkflowEnvironment) -> AsyncIterator[Harness]:
     """A fresh task queue and event store per test, so tests cannot see each other."""
     store = InMemoryEventStore()
     task_queue = f"uep-test-{uuid.uuid4()}"
     worker = build_worker(env.client, store, task_queue, channel=MemoryChannel())
-    async with worker:
+    await worker.__aenter__()
+    try:
         yield Harness(env, env.client, store, task_queue, worker)
-    await _terminate_left_running(env.client, store)
+    finally:
+        await _within(worker.__aexit__(None, None, None), "the test's worker shutting down")
+    await _within(_terminate_left_running(env.client, store), "terminating what it left running")
 
 
 async def _terminate_left_running(client: Client, store: InMemoryEventStore) -> None:
