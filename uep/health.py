@@ -96,18 +96,7 @@ class HealthServer:
 
     async def readiness(self) -> dict[str, CheckResult]:
         """Run every check at once, each bounded in time."""
-        names = list(self.checks)
-        results = await asyncio.gather(*(self._run(self.checks[n]) for n in names))
-        return dict(zip(names, results, strict=True))
-
-    async def _run(self, check: Check) -> CheckResult:
-        try:
-            return CheckResult(True, await asyncio.wait_for(check(), CHECK_TIMEOUT))
-        except TimeoutError:
-            return CheckResult(False, f"no answer within {CHECK_TIMEOUT:.0f}s")
-        except Exception as err:  # any failure is "not ready", said in one line
-            text = str(err).splitlines()[0] if str(err) else ""
-            return CheckResult(False, text if isinstance(err, NotReady) else _named(err, text))
+        return await run_checks(self.checks)
 
     def _app(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -148,13 +137,38 @@ class HealthServer:
             future.cancel()
             body = {"service": self.service, "ready": False, "detail": "event loop stuck"}
             return _json(start_response, 503, body)
-        ready = all(r.ok for r in results.values())
-        body = {
-            "service": self.service,
-            "ready": ready,
-            "checks": {n: {"ok": r.ok, "detail": r.detail} for n, r in results.items()},
-        }
-        return _json(start_response, 200 if ready else 503, body)
+        status, body = readiness_answer(self.service, results)
+        return _json(start_response, status, body)
+
+
+async def run_checks(checks: Mapping[str, Check]) -> dict[str, CheckResult]:
+    """Run every check at once, each bounded in time."""
+    names = list(checks)
+    results = await asyncio.gather(*(_run_check(checks[n]) for n in names))
+    return dict(zip(names, results, strict=True))
+
+
+async def _run_check(check: Check) -> CheckResult:
+    try:
+        return CheckResult(True, await asyncio.wait_for(check(), CHECK_TIMEOUT))
+    except TimeoutError:
+        return CheckResult(False, f"no answer within {CHECK_TIMEOUT:.0f}s")
+    except Exception as err:  # any failure is "not ready", said in one line
+        text = str(err).splitlines()[0] if str(err) else ""
+        return CheckResult(False, text if isinstance(err, NotReady) else _named(err, text))
+
+
+def readiness_answer(
+    service: str, results: Mapping[str, CheckResult]
+) -> tuple[int, dict[str, Any]]:
+    """The status (200 or 503) and the JSON every ``/readyz`` answers with, naming each check."""
+    ready = all(r.ok for r in results.values())
+    body = {
+        "service": service,
+        "ready": ready,
+        "checks": {n: {"ok": r.ok, "detail": r.detail} for n, r in results.items()},
+    }
+    return (200 if ready else 503), body
 
 
 def _json(start_response: StartResponse, status: int, body: object) -> list[bytes]:
