@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -16,8 +17,11 @@ from domain.commands import MESSAGES
 from domain.party.commands import PARTY_MESSAGES
 from domain.principals import PUBLIC_KINDS, SENDER_MATRIX, PrincipalKind
 from eventstore.tokens import TokenCache, TokenStore
-from tests.api.conftest import ApiStack, start_body
+from tests.api.conftest import KEY, ApiStack, start_body
+from tests.pg import random_database_name, with_database
+from uep.api.app import create_app
 from uep.connect import with_user
+from uep.settings import Settings
 from workflows.names import workflow_id
 
 PROBLEM = "application/problem+json"
@@ -52,6 +56,46 @@ async def test_no_token_no_data(api: ApiStack) -> None:
     problem(await api.http.get("/cases", headers={"Authorization": "Bearer uep_x_y"}), 401)
     problem(await api.http.get("/senders", headers={"Authorization": "Basic abc"}), 401)
     assert (await api.http.get("/healthz")).status_code == 200
+    assert (await api.http.get("/readyz")).status_code == 200
+
+
+async def test_readyz_names_each_check_and_refuses_a_store_behind_its_migrations(
+    api: ApiStack, api_pg_server: str, tmp_path: Path
+) -> None:
+    """Ready: PostgreSQL, the migrations and Temporal each say so. On a database no one has
+    migrated, 503 names the migrations (an orchestrator then sends it no traffic)."""
+    answer = await api.http.get("/readyz")
+    body = answer.json()
+    assert answer.status_code == 200 and body["service"] == "api" and body["ready"] is True
+    assert {n: c["ok"] for n, c in body["checks"].items()} == dict.fromkeys(
+        ("postgresql", "migrations", "temporal"), True
+    )
+    name = random_database_name()
+    admin = await asyncpg.connect(api_pg_server)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        empty = await asyncpg.create_pool(
+            with_database(api_pg_server, name), min_size=1, max_size=2
+        )
+        key_file = tmp_path / "principal.key"
+        key_file.write_text(KEY.hex())
+        config = Settings(principal_key_file=key_file)
+        app = create_app(config, client=api.env.client, pool=empty)
+        try:
+            async with (
+                app.router.lifespan_context(app),
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://a") as h,
+            ):
+                behind = await h.get("/readyz")
+        finally:
+            await empty.close()
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+    checks = behind.json()["checks"]
+    assert behind.status_code == 503 and behind.json()["ready"] is False
+    assert not checks["migrations"]["ok"] and "migration" in checks["migrations"]["detail"]
+    assert checks["postgresql"]["ok"] and checks["temporal"]["ok"]
 
 
 async def test_a_revoked_token_is_refused_within_the_cache_time(

@@ -111,6 +111,17 @@ def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it(stack: Stack) -> None:
     table = stack.uep("case", "list")
     assert "from the case board read model" in table.stdout and "MeterCo Services" in table.stdout
     scraped_after_the_demo(stack)
+    # uep dev says each service is ready as its /readyz turns 200; the API's container probe
+    # asks the same endpoint
+    for service in ("worker", "projector", "api"):
+        first.wait_for(f"the {service} is ready")
+    api_port = stack.ports[stack.ports.index("--api-port") + 1]
+    probed = subprocess.run(
+        [UEP, "probe", "api"], env={**stack.env, "UEP_API_PORT": api_port},
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert probed.returncode == 0, probed.stderr
+    assert "postgresql: answers" in probed.stdout and "migrations: at head" in probed.stdout
 
     # The dev namespace's retention is set, the signing key made, and the archiver copies the
     # completed demo case's history: its audit is clean once a tree head covers it.

@@ -461,5 +461,5 @@ def test_prometheus_scrapes_the_engine_where_it_serves_metrics() -> None:
 
 
 def test_the_engine_healthchecks_ask_each_service_its_readiness() -> None:
-    for name in ("worker", "projector"):
+    for name in ("worker", "projector", "api"):
         assert services()[name]["healthcheck"]["test"] == ["CMD", "uep", "probe", name]

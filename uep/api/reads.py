@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import asyncpg
 from fastapi import Query
+from fastapi.responses import JSONResponse
 from temporalio.client import (
     Client,
 )
@@ -29,6 +30,13 @@ from uep.cli.report import (
     case_calendars,
     dcc_steps_today,
     mandates_by_party,
+)
+from uep.health import (
+    migrations_check,
+    postgres_check,
+    readiness_answer,
+    run_checks,
+    temporal_check,
 )
 from workflows import names
 
@@ -240,6 +248,19 @@ async def sender_matrix(who: Who) -> Page:
 async def healthz() -> dict[str, str]:
     """Alive (no token needed, no data)."""
     return {"status": "ok"}
+
+
+async def readyz(svc: Svc) -> JSONResponse:
+    """Ready to serve (no token needed, no data): PostgreSQL answers on the API's pool, its
+    migrations are at head and Temporal answers; else 503, naming each failing check (the
+    same answer as the worker's and the projector's ``/readyz``)."""
+    checks = {
+        "postgresql": postgres_check(svc.pool),
+        "migrations": migrations_check(svc.pool),
+        "temporal": temporal_check(svc.client),
+    }
+    status, body = readiness_answer("api", await run_checks(checks))
+    return JSONResponse(body, status_code=status)
 
 
 def _visible(who: Caller, case_id: str) -> bool:

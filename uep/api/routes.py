@@ -43,6 +43,7 @@ from uep.api.reads import (
     mandate_report,
     party_record,
     read_case,
+    readyz,
     sender_matrix,
     user_id_registry,
 )
@@ -93,6 +94,11 @@ def register(app: FastAPI) -> None:
     app.get("/parties/{party_id}", response_model=dict[str, Any], **reads)(party_record)
     app.get("/senders", response_model=Page, **reads)(sender_matrix)
     app.get("/healthz", tags=["health"])(healthz)
+    app.get(
+        "/readyz",
+        tags=["health"],
+        responses={503: {"description": "not ready: the body names each failing check"}},
+    )(readyz)
 
 
 # -- writes ----------------------------------------------------------------------------------

@@ -54,11 +54,14 @@ def add_job_parsers(sub: Any) -> None:
         "http://127.0.0.1:UEP_METRICS_PORT/readyz (the worker is ready when Temporal and "
         "PostgreSQL answer, the migrations are at head and it polls its task queue; the projector "
         "when PostgreSQL answers, the migrations are at head, it follows the log and no event has "
-        "waited longer than UEP_PROJECTOR_MAX_LAG). archiver: migrations at head and, with a "
-        "signing key, no event older than --max-lag left outside every tree head.",
+        "waited longer than UEP_PROJECTOR_MAX_LAG). api: http://127.0.0.1:UEP_API_PORT/readyz "
+        "(PostgreSQL and Temporal answer, the migrations are at head). archiver: migrations at "
+        "head and, with a signing key, no event older than --max-lag left outside every tree head.",
     )
     p.add_argument(
-        "service", choices=("worker", "projector", "archiver"), help="what runs in this container"
+        "service",
+        choices=("worker", "projector", "api", "archiver"),
+        help="what runs in this container",
     )
     p.add_argument(
         "--max-lag",
@@ -113,7 +116,8 @@ def _probe(args: argparse.Namespace) -> int:
         print(f"healthy: {verdict}")
         return EXIT_OK
     config = connect.settings()
-    url = f"http://127.0.0.1:{config.metrics_port}/readyz"
+    port = config.api_port if args.service == "api" else config.metrics_port
+    url = f"http://127.0.0.1:{port}/readyz"
     try:
         try:
             with urllib.request.urlopen(url, timeout=PROBE_TIMEOUT_SECONDS) as answer:

@@ -90,7 +90,7 @@ class Child:
     restarted: asyncio.Event = field(default_factory=asyncio.Event)
     """Set each time the supervisor has started the child again (for whoever waits on it)."""
     readyz: str | None = None
-    """The child's ``/readyz`` URL, if it serves one (the worker, the projector)."""
+    """The child's ``/readyz`` URL, if it serves one (the worker, the projector, the API)."""
 
     def exited(self) -> bool:
         """True once the child has ended."""
@@ -441,7 +441,7 @@ async def _start(opts: DevOptions, stack: Stack, binary: str) -> tuple[StackInfo
     api_url, token = "", ""
     if opts.api:
         api_env = {**env, "UEP_API_HOST": "127.0.0.1", "UEP_API_PORT": str(opts.api_port)}
-        stack.children.append(spawn_python("api", ["api"], api_env, logs))
+        stack.children.append(spawn_python("api", ["api"], api_env, logs, _readyz(opts.api_port)))
         api_url = f"http://127.0.0.1:{opts.api_port}"
         token = await _secas_token(db.app_url)
     await _wait_for_worker(client, opts.settings.task_queue, worker, 60.0)
