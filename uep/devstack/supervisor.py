@@ -343,7 +343,9 @@ def banner(
             f"{urlsplit(info.owner_database_url).username}, the auditor is {AUDITOR_ROLE})",
             *api,
             *metrics,
-            "  Health           /healthz and /readyz beside the worker's and projector's /metrics",
+            "  Health           /healthz and /readyz beside the worker's and projector's /metrics"
+            + (" and on the API" if info.api_url else ""),
+            "                   (a /readyz that changes its answer is said below)",
             f"  Data             {temporal_db} and the PostgreSQL above; logs in {logs}",
             "Try, in another terminal:",
             "  uep demo                                  # a handful of realistic cases",
