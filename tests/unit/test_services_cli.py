@@ -20,6 +20,7 @@ from uep.cli import services as services_cli
         ["archiver"],
         ["probe", "worker"],
         ["probe", "projector"],
+        ["probe", "api"],
         ["probe", "archiver"],
     ],
 )
@@ -38,8 +39,9 @@ def test_help_of_each_container_command(command: str, capsys: pytest.CaptureFixt
 
 def test_probe_takes_only_services_it_knows() -> None:
     with pytest.raises(SystemExit):
-        build_parser().parse_args(["probe", "api"])
+        build_parser().parse_args(["probe", "temporal"])
     assert build_parser().parse_args(["probe", "projector"]).service == "projector"
+    assert build_parser().parse_args(["probe", "api"]).service == "api"
 
 
 def test_migrate_without_a_database_says_so_and_starts_nothing(
