@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+import structlog.testing
 
 from domain.commands import MESSAGES
 from domain.party.commands import PARTY_MESSAGES
@@ -454,3 +455,15 @@ async def test_an_update_that_meets_a_run_handing_over_is_taken_by_the_next_run(
         )
     assert result["events"] == ["CalendarCorrected"]
     assert await api.events(handle.id) == before + 1
+
+
+async def test_probes_answered_200_are_not_logged_and_requests_are(api: ApiStack) -> None:
+    """An orchestrator asks /healthz and /readyz every few seconds: a 200 there is not worth a
+    log line; any other request is logged once, with its route and status."""
+    with structlog.testing.capture_logs() as logged:
+        assert (await api.http.get("/healthz")).status_code == 200
+        assert (await api.http.get("/readyz")).status_code == 200
+        assert (await api.http.get("/senders", headers=api.auth("secas"))).status_code == 200
+        problem(await api.http.get("/cases"), 401)
+    requests = [(e["route"], e["status"]) for e in logged if e["event"] == "request"]
+    assert requests == [("/senders", 200), ("/cases", 401)]

@@ -36,6 +36,8 @@ from uep.api.problems import (
 from uep.principal import load_principal_key, parse_principal
 from uep.settings import Settings
 
+QUIET_PROBES = frozenset({"/healthz", "/readyz"})
+"""Probes answered 200 are not logged: an orchestrator (or `uep dev`) asks every few seconds."""
 MAX_BODY_BYTES = 64 * 1024
 """A message is a few hundred bytes; a start input a few kilobytes."""
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -137,15 +139,17 @@ class RequestContext:
         finally:
             structlog.contextvars.unbind_contextvars("request_id")
             route = scope.get("route")
-            log.info(
-                "request",
-                request_id=request_id,
-                method=scope.get("method"),
-                route=getattr(route, "path", "?"),
-                status=status,
-                ms=round((time.perf_counter() - started) * 1000, 1),
-                token_id=state.get("token_id"),
-            )
+            path = getattr(route, "path", "?")
+            if status != 200 or path not in QUIET_PROBES:
+                log.info(
+                    "request",
+                    request_id=request_id,
+                    method=scope.get("method"),
+                    route=path,
+                    status=status,
+                    ms=round((time.perf_counter() - started) * 1000, 1),
+                    token_id=state.get("token_id"),
+                )
 
 
 def _install_errors(app: FastAPI) -> None:
