@@ -11,12 +11,15 @@ reachable, migrations at head, Temporal reachable, the service's own state) and 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from socketserver import ThreadingMixIn
-from typing import Any
+from typing import Any, TypeVar
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import asyncpg
@@ -24,6 +27,8 @@ from prometheus_client import REGISTRY, make_wsgi_app
 from temporalio.client import Client
 
 from eventstore.migrations import require_head
+
+T = TypeVar("T")
 
 CHECK_TIMEOUT = 3.0
 ALIVE_TIMEOUT = 2.0
@@ -110,31 +115,35 @@ class HealthServer:
             return self._readyz(start_response)
         return _json(start_response, 404, {"error": f"no such path {path!r}"})
 
+    def _on_loop(self, step: Coroutine[Any, Any, T], within: float) -> T:
+        """Run ``step`` on the service's event loop from this server's thread, at most
+        ``within`` seconds; raises (the step cancelled) when it fails or the loop does not
+        answer in time."""
+        future = asyncio.run_coroutine_threadsafe(step, self._loop)
+        try:
+            return future.result(within)
+        except BaseException:
+            future.cancel()
+            raise
+
     def _refresh(self) -> None:
         if self.before_scrape is None:
             return
-        future = asyncio.run_coroutine_threadsafe(self.before_scrape(), self._loop)
-        try:
-            future.result(CHECK_TIMEOUT)
-        except Exception:  # a scrape still answers, with the last values
-            future.cancel()
+        with contextlib.suppress(Exception):  # a scrape still answers, with the last values
+            self._on_loop(self.before_scrape(), CHECK_TIMEOUT)
 
     def _healthz(self, start_response: StartResponse) -> Iterable[bytes]:
-        future = asyncio.run_coroutine_threadsafe(asyncio.sleep(0), self._loop)
         try:
-            future.result(ALIVE_TIMEOUT)
+            self._on_loop(asyncio.sleep(0), ALIVE_TIMEOUT)
         except Exception:
-            future.cancel()
             body = {"service": self.service, "alive": False, "detail": "event loop stuck"}
             return _json(start_response, 503, body)
         return _json(start_response, 200, {"service": self.service, "alive": True})
 
     def _readyz(self, start_response: StartResponse) -> Iterable[bytes]:
-        future = asyncio.run_coroutine_threadsafe(self.readiness(), self._loop)
         try:
-            results = future.result(CHECK_TIMEOUT + ALIVE_TIMEOUT)
+            results = self._on_loop(self.readiness(), CHECK_TIMEOUT + ALIVE_TIMEOUT)
         except Exception:
-            future.cancel()
             body = {"service": self.service, "ready": False, "detail": "event loop stuck"}
             return _json(start_response, 503, body)
         status, body = readiness_answer(self.service, results)
@@ -169,6 +178,29 @@ def readiness_answer(
         "checks": {n: {"ok": r.ok, "detail": r.detail} for n, r in results.items()},
     }
     return (200 if ready else 503), body
+
+
+def read_readyz(url: str, timeout: float) -> dict[str, Any]:
+    """A ``/readyz`` answer's JSON, 200 or 503 alike (both name the checks); raises OSError or
+    ValueError when nothing answers or the answer is not JSON."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as answer:
+            body = json.loads(answer.read())
+    except urllib.error.HTTPError as err:  # 503 carries the checks too
+        body = json.loads(err.read() or b"{}")
+    if not isinstance(body, dict):
+        raise ValueError(f"{url} answered {type(body).__name__}, not an object")
+    return body
+
+
+def failing_checks(body: Mapping[str, Any]) -> dict[str, str]:
+    """The failing checks of a ``/readyz`` answer, name -> detail (empty: ready); an answer
+    that is not ready but names no failing check (a stuck loop) fails as ``readyz``."""
+    checks = body.get("checks") or {}
+    failing = {n: str(c.get("detail", "")) for n, c in checks.items() if not c.get("ok")}
+    if not failing and not body.get("ready", False):
+        failing["readyz"] = str(body.get("detail", "not ready"))
+    return failing
 
 
 def _json(start_response: StartResponse, status: int, body: object) -> list[bytes]:

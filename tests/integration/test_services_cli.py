@@ -8,8 +8,6 @@ import json
 import os
 import signal
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +17,7 @@ import pytest
 from eventstore.migrations import head_number, load_migrations
 from eventstore.roles import APP_ROLE
 from projections import all_projections
+from tests import devstack
 from uep.devstack.binaries import temporal_cli
 from uep.devstack.postgres import free_port
 from uep.devstack.temporal import DevServerConfig, start_dev_server
@@ -76,17 +75,8 @@ async def test_migrate_prepares_the_read_models_and_the_roles_privileges(
 
 
 async def ready(port: int) -> tuple[bool, dict[str, Any]]:
-    """A service's /readyz: whether it is ready, and its checks."""
-
-    def fetch() -> tuple[bool, dict[str, Any]]:
-        url = f"http://127.0.0.1:{port}/readyz"
-        try:
-            with urllib.request.urlopen(url, timeout=10) as answer:
-                return True, json.loads(answer.read())["checks"]
-        except urllib.error.HTTPError as err:
-            return False, json.loads(err.read())["checks"]
-
-    return await asyncio.to_thread(fetch)
+    """A service's /readyz on ``port``: whether it is ready, and its checks."""
+    return await asyncio.to_thread(devstack.ready, f"http://127.0.0.1:{port}/metrics")
 
 
 class Service:

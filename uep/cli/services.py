@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import signal
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -24,7 +21,14 @@ from projections.projector import Projector
 from uep import connect
 from uep.archiver import Archiver
 from uep.devstack.stackfile import redact
-from uep.health import HealthServer, NotReady, migrations_check, postgres_check
+from uep.health import (
+    HealthServer,
+    NotReady,
+    failing_checks,
+    migrations_check,
+    postgres_check,
+    read_readyz,
+)
 from uep.keys import KeyUnavailable, load_signing_key
 from uep.logging import configure_logging
 from uep.metrics import prepare_process
@@ -119,11 +123,7 @@ def _probe(args: argparse.Namespace) -> int:
     port = config.api_port if args.service == "api" else config.metrics_port
     url = f"http://127.0.0.1:{port}/readyz"
     try:
-        try:
-            with urllib.request.urlopen(url, timeout=PROBE_TIMEOUT_SECONDS) as answer:
-                body = json.loads(answer.read())
-        except urllib.error.HTTPError as err:  # 503 carries the checks too
-            body = json.loads(err.read() or b"{}")
+        body = read_readyz(url, PROBE_TIMEOUT_SECONDS)
     except (OSError, ValueError) as err:
         print(f"unhealthy: {url}: {err}", file=sys.stderr)
         return EXIT_UNHEALTHY
@@ -131,9 +131,10 @@ def _probe(args: argparse.Namespace) -> int:
         print(f"unhealthy: {url} answers for {body.get('service')!r}", file=sys.stderr)
         return EXIT_UNHEALTHY
     checks = body.get("checks", {})
-    if not body.get("ready"):
-        failing = [f"{n}: {c['detail']}" for n, c in checks.items() if not c["ok"]]
-        print(f"unhealthy: {'; '.join(failing) or body.get('detail')}", file=sys.stderr)
+    failing = failing_checks(body)
+    if failing:
+        said = "; ".join(f"{n}: {d}" for n, d in failing.items()) if checks else failing["readyz"]
+        print(f"unhealthy: {said}", file=sys.stderr)
         return EXIT_UNHEALTHY
     print("healthy: " + "; ".join(f"{n}: {c['detail']}" for n, c in checks.items()))
     return EXIT_OK

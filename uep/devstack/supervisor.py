@@ -27,8 +27,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -57,6 +55,7 @@ from uep.devstack.temporal import (
     start_dev_server,
     wait_until_ready,
 )
+from uep.health import failing_checks, read_readyz
 from uep.keys import ensure_dev_key
 from uep.principal import ensure_dev_principal_key
 from uep.settings import Settings
@@ -655,20 +654,9 @@ class _ReadinessWatch:
 def _ask_readyz(url: str) -> dict[str, str] | None:
     """The failing checks of a ``/readyz`` (empty: ready); None when nothing answers."""
     try:
-        with urllib.request.urlopen(url, timeout=8) as answer:
-            body = json.loads(answer.read())
-    except urllib.error.HTTPError as err:
-        try:
-            body = json.loads(err.read())
-        except ValueError:
-            return {"readyz": f"status {err.code}"}
+        return failing_checks(read_readyz(url, timeout=8))
     except (OSError, ValueError):
         return None
-    checks = body.get("checks") or {}
-    failing = {n: str(c.get("detail", "")) for n, c in checks.items() if not c.get("ok")}
-    if not failing and not body.get("ready", False):
-        failing["readyz"] = str(body.get("detail", "not ready"))
-    return failing
 
 
 async def run_dev(opts: DevOptions) -> int:
